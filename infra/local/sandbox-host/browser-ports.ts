@@ -1,0 +1,56 @@
+/**
+ * Loopback ports a person can open in a browser: one per (sandbox, app port), each piping
+ * connections to that port inside the sandbox. The cloud's `<port>-<id>.<domain>` names do not
+ * resolve on this machine, so this is what a human is shown locally.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import type { LocalSandbox } from './local-sandbox.ts';
+
+interface OpenPort {
+  server: Server;
+  sockets: Set<Socket>;
+  url: string;
+}
+
+export class BrowserPorts {
+  readonly #servers = new Map<string, Promise<OpenPort>>();
+
+  /** `http://127.0.0.1:<n>/` for the sandbox's port, opened on first use. */
+  async url(sandbox: LocalSandbox, port: number): Promise<string> {
+    const key = `${sandbox.sandboxId}:${port}`;
+    let entry = this.#servers.get(key);
+    if (!entry) {
+      entry = listen(sandbox, port);
+      this.#servers.set(key, entry);
+    }
+    return (await entry).url;
+  }
+
+  closeSandbox(sandboxId: string): void {
+    for (const [key, entry] of this.#servers) {
+      if (!key.startsWith(`${sandboxId}:`)) continue;
+      this.#servers.delete(key);
+      void entry.then(({ server, sockets }) => {
+        server.close();
+        sockets.forEach((socket) => socket.destroy());
+      });
+    }
+  }
+}
+
+async function listen(sandbox: LocalSandbox, port: number): Promise<OpenPort> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = sandbox.runtime.connectPort(port);
+    sockets.add(client);
+    client.once('close', () => sockets.delete(client));
+    client.pipe(upstream).pipe(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  server.unref();
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('browser port did not bind');
+  return { server, sockets, url: `http://127.0.0.1:${address.port}/` };
+}
