@@ -1,0 +1,261 @@
+/**
+ * Deployments in one DynamoDB table (schema in the CDK stack). Every status change is a single
+ * conditional UpdateItem whose condition lists the statuses that may legally precede the new one,
+ * so concurrent writers (saga steps, API, sweep) can never move a record illegally. No
+ * transactions: the local DynamoDB has none, and a single-item write needs none.
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Deployment } from '../deployments/deployment.ts';
+import { isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
+import { DeploymentNotFoundError, IllegalTransitionError } from '../deployments/errors.ts';
+import type { DeploymentPage, DeploymentRepository, NewDeployment, TransitionChanges } from '../deployments/ports.ts';
+
+/** Index names and key attributes; the CDK stack declares the same. */
+export const DEPLOYMENTS_TABLE_KEYS = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  byOwnerIndex: 'byOwner',
+  byOwnerProjectIndex: 'byOwnerProject',
+  activeByExpiryIndex: 'activeByExpiry',
+} as const;
+
+const RECORD_SORT_KEY = 'DEPLOYMENT';
+/** Present only while a sandbox may be alive: the active-by-expiry index is sparse. */
+const ACTIVE_PARTITION = 'ACTIVE';
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition'];
+
+export interface DynamoDbDeploymentRepositoryOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  now?: () => Date;
+}
+
+export class DynamoDbDeploymentRepository implements DeploymentRepository {
+  readonly #documents: DynamoDBDocumentClient;
+  readonly #tableName: string;
+  readonly #now: () => Date;
+
+  constructor(options: DynamoDbDeploymentRepositoryOptions) {
+    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#tableName = options.tableName;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  async create(deployment: NewDeployment): Promise<Deployment> {
+    const now = this.#now().toISOString();
+    const record: Deployment = {
+      ...deployment,
+      version: 1,
+      batchProgress: {},
+      timestamps: { [deployment.status]: now },
+      updatedAt: now,
+    };
+    await this.#documents.send(
+      new PutCommand({
+        TableName: this.#tableName,
+        Item: { ...keysOf(record), ...record },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return record;
+  }
+
+  async get(deploymentId: string): Promise<Deployment | undefined> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#tableName, Key: primaryKey(deploymentId), ConsistentRead: true }),
+    );
+    return Item ? toDeployment(Item) : undefined;
+  }
+
+  async transition(deploymentId: string, to: DeploymentStatus, changes: TransitionChanges = {}): Promise<Deployment> {
+    const now = this.#now().toISOString();
+    const update = new UpdateBuilder(now);
+    update.set('status', to);
+    update.setNested('timestamps', to, now);
+    applyChanges(update, changes, to);
+    const predecessors = legalPredecessors(to);
+    const allowed = predecessors.map((status, index) => update.value(`from${index}`, status));
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: primaryKey(deploymentId),
+          ...update.build(`attribute_exists(pk) AND #status IN (${allowed.join(', ')})`),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDeployment(Attributes!);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const current = await this.get(deploymentId);
+      if (!current) throw new DeploymentNotFoundError(deploymentId);
+      // A retried step finds its own earlier write: that is success, not a conflict.
+      if (current.status === to) return current;
+      throw new IllegalTransitionError(deploymentId, current.status, to);
+    }
+  }
+
+  async update(deploymentId: string, changes: TransitionChanges): Promise<Deployment> {
+    const update = new UpdateBuilder(this.#now().toISOString());
+    applyChanges(update, changes);
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: primaryKey(deploymentId),
+          ...update.build('attribute_exists(pk)'),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toDeployment(Attributes!);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new DeploymentNotFoundError(deploymentId);
+      throw error;
+    }
+  }
+
+  async recordBatch(deploymentId: string, index: number, files: number): Promise<void> {
+    const update = new UpdateBuilder(this.#now().toISOString());
+    update.setNested('batchProgress', String(index), files);
+    try {
+      await this.#documents.send(
+        new UpdateCommand({ TableName: this.#tableName, Key: primaryKey(deploymentId), ...update.build('attribute_exists(pk)') }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new DeploymentNotFoundError(deploymentId);
+      throw error;
+    }
+  }
+
+  async listByOwner(userId: string, options: { projectId?: string; limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
+    const byProject = options.projectId !== undefined;
+    return this.#query({
+      IndexName: byProject ? DEPLOYMENTS_TABLE_KEYS.byOwnerProjectIndex : DEPLOYMENTS_TABLE_KEYS.byOwnerIndex,
+      KeyConditionExpression: byProject ? 'gsi2pk = :owner' : 'gsi1pk = :owner',
+      ExpressionAttributeValues: { ':owner': byProject ? ownerProjectKey(userId, options.projectId!) : ownerKey(userId) },
+      ScanIndexForward: false,
+      Limit: options.limit ?? 50,
+      ExclusiveStartKey: decodeToken(options.nextToken),
+    });
+  }
+
+  async listActiveExpiringBefore(before: Date, options: { limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
+    return this.#query({
+      IndexName: DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex,
+      KeyConditionExpression: 'activePartition = :active AND expiresAt < :before',
+      ExpressionAttributeValues: { ':active': ACTIVE_PARTITION, ':before': before.toISOString() },
+      ScanIndexForward: true,
+      Limit: options.limit ?? 100,
+      ExclusiveStartKey: decodeToken(options.nextToken),
+    });
+  }
+
+  async #query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<DeploymentPage> {
+    const { Items = [], LastEvaluatedKey } = await this.#documents.send(new QueryCommand({ TableName: this.#tableName, ...input }));
+    return { items: Items.map(toDeployment), ...(LastEvaluatedKey ? { nextToken: encodeToken(LastEvaluatedKey) } : {}) };
+  }
+}
+
+function applyChanges(update: UpdateBuilder, changes: TransitionChanges, to?: DeploymentStatus): void {
+  for (const [name, value] of Object.entries(changes)) if (value !== undefined) update.set(name, value);
+  if (to && isTerminal(to)) update.remove('activePartition');
+  else if (changes.sandboxId) update.set('activePartition', ACTIVE_PARTITION);
+}
+
+/** Collects SET/REMOVE clauses with placeholder names and values; always bumps the version. */
+class UpdateBuilder {
+  readonly #sets: string[] = [];
+  readonly #removes: string[] = [];
+  readonly #names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
+  readonly #values: Record<string, unknown> = { ':one': 1 };
+
+  constructor(now: string) {
+    this.#sets.push('#version = #version + :one', '#updatedAt = :updatedAt');
+    this.#values[':updatedAt'] = now;
+  }
+
+  value(name: string, value: unknown): string {
+    this.#values[`:${name}`] = value;
+    return `:${name}`;
+  }
+
+  set(attribute: string, value: unknown): void {
+    this.#names[`#${attribute}`] = attribute;
+    this.#sets.push(`#${attribute} = ${this.value(attribute, value)}`);
+  }
+
+  setNested(map: string, key: string, value: unknown): void {
+    const keyName = `#${map}_${key.replace(/\W/g, '_')}`;
+    this.#names[`#${map}`] = map;
+    this.#names[keyName] = key;
+    this.#sets.push(`#${map}.${keyName} = ${this.value(`${map}_${key.replace(/\W/g, '_')}`, value)}`);
+  }
+
+  remove(attribute: string): void {
+    this.#names[`#${attribute}`] = attribute;
+    this.#removes.push(`#${attribute}`);
+  }
+
+  build(condition: string) {
+    const expression = [`SET ${this.#sets.join(', ')}`, this.#removes.length ? `REMOVE ${this.#removes.join(', ')}` : ''].join(' ').trim();
+    const usedNames = Object.fromEntries(
+      Object.entries(this.#names).filter(([placeholder]) => expression.includes(placeholder) || condition.includes(placeholder)),
+    );
+    return {
+      UpdateExpression: expression,
+      ConditionExpression: condition,
+      ExpressionAttributeNames: usedNames,
+      ExpressionAttributeValues: this.#values,
+    };
+  }
+}
+
+function primaryKey(deploymentId: string) {
+  return { pk: `DEPLOYMENT#${deploymentId}`, sk: RECORD_SORT_KEY };
+}
+
+function ownerKey(userId: string): string {
+  return `USER#${userId}`;
+}
+
+function ownerProjectKey(userId: string, projectId: string): string {
+  return `USER#${userId}#PROJECT#${projectId}`;
+}
+
+function keysOf(deployment: Deployment) {
+  const sortKey = `${deployment.createdAt}#${deployment.deploymentId}`;
+  return {
+    ...primaryKey(deployment.deploymentId),
+    gsi1pk: ownerKey(deployment.userId),
+    gsi1sk: sortKey,
+    gsi2pk: ownerProjectKey(deployment.userId, deployment.projectId),
+    gsi2sk: sortKey,
+  };
+}
+
+function toDeployment(item: Record<string, unknown>): Deployment {
+  const record = { ...item };
+  for (const key of KEY_ATTRIBUTES) delete record[key];
+  return record as unknown as Deployment;
+}
+
+function encodeToken(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
+  if (!token) return undefined;
+  try {
+    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+  } catch {
+    throw new InvalidPageTokenError();
+  }
+}
+
+export class InvalidPageTokenError extends Error {
+  constructor() {
+    super('nextToken is not a token this API issued');
+    this.name = 'InvalidPageTokenError';
+  }
+}

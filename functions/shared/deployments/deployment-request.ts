@@ -1,0 +1,182 @@
+/**
+ * The body of `POST /deployments`, validated before anything is created. Every rule names the
+ * field it applies to, so a caller gets a 4xx that says exactly what to fix.
+ */
+import { posix } from 'node:path';
+import { z } from 'zod';
+
+export interface DeploymentLimits {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  maxPathLength: number;
+  maxEnvVars: number;
+  maxEnvValueBytes: number;
+  minTimeoutSeconds: number;
+  maxTimeoutSeconds: number;
+}
+
+export const DEFAULT_LIMITS: DeploymentLimits = {
+  maxFiles: 2_000,
+  maxFileBytes: 1024 * 1024,
+  // API Gateway takes 10 MB and Lambda 6 MB per request; base64 inflates by a third.
+  maxTotalBytes: 4 * 1024 * 1024,
+  maxPathLength: 512,
+  maxEnvVars: 64,
+  maxEnvValueBytes: 4_096,
+  minTimeoutSeconds: 60,
+  maxTimeoutSeconds: 24 * 3600,
+};
+
+/** The port the sandbox daemon itself listens on; an app cannot use it. */
+const RESERVED_PORTS = new Set([49983]);
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
+export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMITS) {
+  const file = z.strictObject({
+    path: z.string().min(1, 'must not be empty').max(limits.maxPathLength, `must be at most ${limits.maxPathLength} characters`),
+    content: z.string(),
+    encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  });
+  const command = z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(2_048, 'must be at most 2048 characters')
+    .refine((value) => !value.includes('\0'), 'must not contain NUL');
+  const options = z.strictObject({
+    port: z
+      .number()
+      .int('must be an integer')
+      .min(1024, 'must be between 1024 and 65535')
+      .max(65535, 'must be between 1024 and 65535')
+      .refine((port) => !RESERVED_PORTS.has(port), 'is reserved by the sandbox')
+      .default(3000),
+    installCommand: command.optional(),
+    startCommand: command.optional(),
+    env: z
+      .record(
+        z.string().regex(ENV_NAME, 'env names must match [A-Za-z_][A-Za-z0-9_]*').max(128, 'env names must be at most 128 characters'),
+        z
+          .string()
+          .refine((value) => !value.includes('\0'), 'must not contain NUL')
+          .refine((value) => Buffer.byteLength(value) <= limits.maxEnvValueBytes, `must be at most ${limits.maxEnvValueBytes} bytes`),
+      )
+      .refine((env) => Object.keys(env).length <= limits.maxEnvVars, `must have at most ${limits.maxEnvVars} variables`)
+      .default({}),
+    healthPath: z
+      .string()
+      .regex(/^\/[^\s?#]*$/, 'must start with / and contain no spaces, query or fragment')
+      .max(512, 'must be at most 512 characters')
+      .default('/health'),
+    timeoutSeconds: z
+      .number()
+      .int('must be an integer')
+      .min(limits.minTimeoutSeconds, `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds}`)
+      .max(limits.maxTimeoutSeconds, `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds}`)
+      .default(3600),
+  });
+  return z
+    .strictObject({
+      projectId: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_" or "-"'),
+      files: z.array(file).min(1, 'must contain at least one file').max(limits.maxFiles, `must contain at most ${limits.maxFiles} files`),
+      options: options.default(() => options.parse({})),
+    })
+    .superRefine((request, context) => {
+      checkFiles(request.files, limits, context);
+      if (!request.options.startCommand && !inferStartCommand(request.files)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['options', 'startCommand'],
+          message: 'is required unless package.json has scripts.start',
+        });
+      }
+    });
+}
+
+export type DeploymentRequest = z.output<ReturnType<typeof deploymentRequestSchema>>;
+export type RequestFile = DeploymentRequest['files'][number];
+
+function checkFiles(files: RequestFile[], limits: DeploymentLimits, context: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  let total = 0;
+  files.forEach((file, index) => {
+    const problem = pathProblem(file.path);
+    if (problem) context.addIssue({ code: 'custom', path: ['files', index, 'path'], message: problem });
+    if (seen.has(file.path)) context.addIssue({ code: 'custom', path: ['files', index, 'path'], message: 'duplicates an earlier file' });
+    seen.add(file.path);
+    if (file.encoding === 'base64' && !BASE64.test(file.content)) {
+      context.addIssue({ code: 'custom', path: ['files', index, 'content'], message: 'is not valid base64' });
+      return;
+    }
+    const size = decodedSize(file);
+    total += size;
+    if (size > limits.maxFileBytes) {
+      context.addIssue({ code: 'custom', path: ['files', index, 'content'], message: `must be at most ${limits.maxFileBytes} bytes (is ${size})` });
+    }
+  });
+  if (total > limits.maxTotalBytes) {
+    context.addIssue({ code: 'custom', path: ['files'], message: `must total at most ${limits.maxTotalBytes} bytes (is ${total})` });
+  }
+}
+
+/** Why a path is unsafe to write inside the sandbox, or undefined when it is fine. */
+export function pathProblem(path: string): string | undefined {
+  if (path.includes('\0')) return 'must not contain NUL';
+  if (CONTROL_CHARACTERS.test(path)) return 'must not contain control characters';
+  if (path.includes('\\')) return 'must use / as separator';
+  if (path.startsWith('/')) return 'must be relative';
+  if (path.split('/').includes('..')) return 'must not contain ".."';
+  if (posix.normalize(path) !== path || path.endsWith('/') || path.startsWith('./')) return 'must be normalized (no "." segments, empty segments or trailing /)';
+  if (path.split('/').some((segment) => Buffer.byteLength(segment) > 255)) return 'must have segments of at most 255 bytes';
+  return undefined;
+}
+
+export function decodedSize(file: Pick<RequestFile, 'content' | 'encoding'>): number {
+  if (file.encoding === 'utf8') return Buffer.byteLength(file.content, 'utf8');
+  const padding = file.content.endsWith('==') ? 2 : file.content.endsWith('=') ? 1 : 0;
+  return (file.content.length / 4) * 3 - padding;
+}
+
+export function decodeContent(file: Pick<RequestFile, 'content' | 'encoding'>): Buffer {
+  return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/** `npm start` when the project's root package.json defines scripts.start. */
+export function inferStartCommand(files: RequestFile[]): string | undefined {
+  const manifest = files.find((file) => file.path === 'package.json');
+  if (!manifest) return undefined;
+  try {
+    const parsed = JSON.parse(decodeContent(manifest).toString('utf8')) as { scripts?: { start?: unknown } };
+    return typeof parsed.scripts?.start === 'string' && parsed.scripts.start.trim() ? 'npm start' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  rule: string;
+  message: string;
+}
+
+/** zod issues as `{ field: "files[3].path", rule, message }`, the shape the API answers with. */
+export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
+  return issues.map((issue) => {
+    const field = issue.path.reduce<string>(
+      (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)),
+      '',
+    );
+    const rule = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? `${field || 'body'} has unknown field(s): ${issue.keys.join(', ')}`
+        : `${field || 'body'} ${issue.message}`;
+    return { field: field || '(body)', rule, message };
+  });
+}

@@ -1,0 +1,62 @@
+/**
+ * A deployment's life: the saga moves it forward one step at a time; any step can fail it; a
+ * caller can terminate it; the sweep can expire it or find its sandbox lost. Terminal states
+ * never change again.
+ */
+export const DEPLOYMENT_STATUSES = [
+  'PENDING',
+  'CREATING',
+  'UPLOADING',
+  'STARTING',
+  'CHECKING_HEALTH',
+  'RUNNING',
+  'FAILED',
+  'TERMINATED',
+  'EXPIRED',
+  'LOST',
+] as const;
+
+export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
+
+/** Statuses in which a sandbox may exist and costs money. */
+export const ACTIVE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']);
+
+/** The saga's steps, as recorded in a failure and shown as "current step". */
+export const DEPLOYMENT_STEPS = ['create', 'upload', 'start', 'health'] as const;
+export type DeploymentStep = (typeof DEPLOYMENT_STEPS)[number];
+
+export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> = {
+  PENDING: 'create',
+  CREATING: 'create',
+  UPLOADING: 'upload',
+  STARTING: 'start',
+  CHECKING_HEALTH: 'health',
+};
+
+const LEGAL_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
+  PENDING: ['CREATING', 'FAILED', 'TERMINATED'],
+  CREATING: ['UPLOADING', 'FAILED', 'TERMINATED'],
+  UPLOADING: ['STARTING', 'FAILED', 'TERMINATED'],
+  STARTING: ['CHECKING_HEALTH', 'FAILED', 'TERMINATED'],
+  CHECKING_HEALTH: ['RUNNING', 'FAILED', 'TERMINATED'],
+  RUNNING: ['TERMINATED', 'EXPIRED', 'LOST'],
+  FAILED: [],
+  TERMINATED: [],
+  EXPIRED: [],
+  LOST: [],
+};
+
+/** The statuses from which `to` may be reached. */
+export function legalPredecessors(to: DeploymentStatus): DeploymentStatus[] {
+  return DEPLOYMENT_STATUSES.filter((from) => LEGAL_TRANSITIONS[from].includes(to));
+}
+
+export function isLegalTransition(from: DeploymentStatus, to: DeploymentStatus): boolean {
+  return LEGAL_TRANSITIONS[from].includes(to);
+}
+
+export function isTerminal(status: DeploymentStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}

@@ -1,0 +1,50 @@
+import type { DeploymentStatus, DeploymentStep } from './deployment-status.ts';
+
+/** Why a deployment failed: the step, the error's stable name and a readable message. */
+export interface DeploymentFailure {
+  step: DeploymentStep | 'cleanup' | 'sweep';
+  name: string;
+  message: string;
+}
+
+/** What the app needs to run, as accepted by the API (env lives in the staged manifest only). */
+export interface AppOptions {
+  port: number;
+  installCommand?: string;
+  startCommand: string;
+  healthPath: string;
+  timeoutSeconds: number;
+}
+
+/** One record per deployment, with its sandbox. */
+export interface Deployment {
+  deploymentId: string;
+  userId: string;
+  projectId: string;
+  status: DeploymentStatus;
+  /** Incremented by every write; lets writers detect that someone else moved the record. */
+  version: number;
+  options: AppOptions;
+  envNames: string[];
+  filesTotal: number;
+  bytesTotal: number;
+  batchesTotal: number;
+  /** Files written per batch index; a set-like map so a retried batch is not counted twice. */
+  batchProgress: Record<string, number>;
+  sandboxId?: string;
+  /** When the provider ends the sandbox on its own. */
+  expiresAt?: string;
+  appUrl?: string;
+  appPid?: number;
+  healthDeadline?: string;
+  executionArn?: string;
+  error?: DeploymentFailure;
+  /** When each status was entered. */
+  timestamps: Partial<Record<DeploymentStatus, string>>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function filesUploaded(deployment: Pick<Deployment, 'batchProgress'>): number {
+  return Object.values(deployment.batchProgress).reduce((sum, count) => sum + count, 0);
+}

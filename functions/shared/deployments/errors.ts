@@ -1,0 +1,75 @@
+/**
+ * Deployment errors. Flat; every class sets a stable `name`: Step Functions Retry/Catch and the
+ * recorded failure use it.
+ */
+import type { DeploymentStatus } from './deployment-status.ts';
+
+export class DeploymentError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeploymentError';
+  }
+}
+
+export class DeploymentNotFoundError extends DeploymentError {
+  constructor(deploymentId: string) {
+    super(`deployment ${deploymentId} not found`);
+    this.name = 'DeploymentNotFoundError';
+  }
+}
+
+/** A write lost a race, or the saga tried to move a record that was already moved (e.g. terminated). */
+export class IllegalTransitionError extends DeploymentError {
+  readonly from: DeploymentStatus;
+  readonly to: DeploymentStatus;
+
+  constructor(deploymentId: string, from: DeploymentStatus, to: DeploymentStatus) {
+    super(`deployment ${deploymentId} cannot move from ${from} to ${to}`);
+    this.name = 'IllegalTransitionError';
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** Another writer changed the record in between; re-read and try again. */
+export class ConcurrentUpdateError extends DeploymentError {
+  constructor(deploymentId: string) {
+    super(`deployment ${deploymentId} was changed concurrently`);
+    this.name = 'ConcurrentUpdateError';
+  }
+}
+
+export class StagedFilesMissingError extends DeploymentError {
+  constructor(key: string) {
+    super(`staged object ${key} is missing (expired or never written)`);
+    this.name = 'StagedFilesMissingError';
+  }
+}
+
+export class InstallFailedError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InstallFailedError';
+  }
+}
+
+export class StartFailedError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartFailedError';
+  }
+}
+
+export class AppExitedError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AppExitedError';
+  }
+}
+
+export class HealthCheckTimeoutError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HealthCheckTimeoutError';
+  }
+}

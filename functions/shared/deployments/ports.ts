@@ -1,0 +1,80 @@
+/**
+ * What deployment code needs from the outside world, in its own terms. Adapters implement these
+ * with DynamoDB, S3 and Step Functions.
+ */
+import type { Deployment, DeploymentFailure } from './deployment.ts';
+import type { DeploymentStatus } from './deployment-status.ts';
+
+export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps' | 'updatedAt' | 'batchProgress'> {}
+
+export interface TransitionChanges {
+  sandboxId?: string;
+  expiresAt?: string;
+  appUrl?: string;
+  appPid?: number;
+  healthDeadline?: string;
+  executionArn?: string;
+  error?: DeploymentFailure;
+}
+
+export interface DeploymentPage {
+  items: Deployment[];
+  nextToken?: string;
+}
+
+export interface DeploymentRepository {
+  /** Stores a new deployment in PENDING; fails if the id exists. */
+  create(deployment: NewDeployment): Promise<Deployment>;
+  get(deploymentId: string): Promise<Deployment | undefined>;
+  /**
+   * Moves the deployment to `to` if its current status may legally precede it, applying
+   * `changes` in the same conditional write. Returns the new record.
+   * IllegalTransitionError if the record is in a status `to` cannot follow.
+   */
+  transition(deploymentId: string, to: DeploymentStatus, changes?: TransitionChanges): Promise<Deployment>;
+  /** Records the sandbox's fields without a status change (e.g. the sandbox id as soon as it exists). */
+  update(deploymentId: string, changes: TransitionChanges): Promise<Deployment>;
+  /** Records that batch `index` wrote `files` files (idempotent per index). */
+  recordBatch(deploymentId: string, index: number, files: number): Promise<void>;
+  /** A caller's deployments, newest first, optionally of one project. */
+  listByOwner(userId: string, options?: { projectId?: string; limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+  /** Deployments with a live sandbox whose expiry is before `before`, soonest first. */
+  listActiveExpiringBefore(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+}
+
+export interface StagedFile {
+  path: string;
+  content: Buffer;
+}
+
+export interface StagedBatchRef {
+  index: number;
+  key: string;
+  files: number;
+  bytes: number;
+}
+
+export interface DeploymentManifest {
+  deploymentId: string;
+  env: Record<string, string>;
+}
+
+export interface FileStaging {
+  putBatch(deploymentId: string, index: number, files: readonly StagedFile[]): Promise<StagedBatchRef>;
+  getBatch(key: string): Promise<StagedFile[]>;
+  putManifest(manifest: DeploymentManifest): Promise<void>;
+  getManifest(deploymentId: string): Promise<DeploymentManifest>;
+  deleteAll(deploymentId: string): Promise<void>;
+}
+
+export interface WorkflowInput {
+  deploymentId: string;
+  batches: StagedBatchRef[];
+}
+
+export interface Workflows {
+  /** Starts the deployment saga; idempotent per deployment id. Returns the execution's ARN. */
+  start(input: WorkflowInput): Promise<string>;
+  /** Stops a running execution; a finished or unknown one is fine. */
+  stop(executionArn: string, cause: string): Promise<void>;
+}
