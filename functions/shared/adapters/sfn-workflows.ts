@@ -1,5 +1,5 @@
-/** Starts and stops deployment sagas with Step Functions. */
-import { ExecutionDoesNotExist, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+/** Starts deployment sagas with Step Functions. */
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { WorkflowInput, Workflows } from '../deployments/ports.ts';
 
 export interface SfnWorkflowsOptions {
@@ -23,14 +23,5 @@ export class SfnWorkflows implements Workflows {
       new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name: input.deploymentId, input: JSON.stringify(input) }),
     );
     return executionArn!;
-  }
-
-  async stop(executionArn: string, cause: string): Promise<void> {
-    try {
-      await this.#client.send(new StopExecutionCommand({ executionArn, error: 'Terminated', cause }));
-    } catch (error) {
-      if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') return;
-      throw error;
-    }
   }
 }

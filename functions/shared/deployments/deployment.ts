@@ -2,7 +2,7 @@ import type { DeploymentStatus, DeploymentStep } from './deployment-status.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
 export interface DeploymentFailure {
-  step: DeploymentStep | 'cleanup' | 'sweep';
+  step: DeploymentStep | 'submit' | 'cleanup' | 'sweep';
   name: string;
   message: string;
 }

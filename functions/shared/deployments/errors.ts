@@ -73,3 +73,18 @@ export class HealthCheckTimeoutError extends DeploymentError {
     this.name = 'HealthCheckTimeoutError';
   }
 }
+
+/** A saga step found the deployment in a status it does not act on (e.g. terminated meanwhile). */
+export class DeploymentStateError extends DeploymentError {
+  constructor(deploymentId: string, status: DeploymentStatus, expected: string) {
+    super(`deployment ${deploymentId} is ${status}, not ${expected}`);
+    this.name = 'DeploymentStateError';
+  }
+}
+
+export class UploadIncompleteError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UploadIncompleteError';
+  }
+}

@@ -75,6 +75,4 @@ export interface WorkflowInput {
 export interface Workflows {
   /** Starts the deployment saga; idempotent per deployment id. Returns the execution's ARN. */
   start(input: WorkflowInput): Promise<string>;
-  /** Stops a running execution; a finished or unknown one is fine. */
-  stop(executionArn: string, cause: string): Promise<void>;
 }

@@ -1,0 +1,15 @@
+import type { SandboxProvider } from '../sandbox/sandbox-provider.ts';
+import type { DeploymentRepository, FileStaging, Workflows } from './ports.ts';
+
+/** Everything deployment code talks to, handed in by the composition root. */
+export interface DeploymentDependencies {
+  deployments: DeploymentRepository;
+  sandboxes: SandboxProvider;
+  staging: FileStaging;
+  workflows: Workflows;
+  now?: () => Date;
+}
+
+export function nowOf(dependencies: Pick<DeploymentDependencies, 'now'>): Date {
+  return dependencies.now?.() ?? new Date();
+}

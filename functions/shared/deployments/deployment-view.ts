@@ -1,0 +1,25 @@
+/** What callers see of a deployment (`GET /deployments/{id}` and friends). */
+import type { Deployment } from './deployment.ts';
+import { filesUploaded } from './deployment.ts';
+import { STEP_OF_STATUS } from './deployment-status.ts';
+
+export function deploymentView(deployment: Deployment, basePath = '') {
+  const self = `${basePath}/deployments/${deployment.deploymentId}`;
+  return {
+    deploymentId: deployment.deploymentId,
+    projectId: deployment.projectId,
+    status: deployment.status,
+    step: STEP_OF_STATUS[deployment.status] ?? null,
+    sandboxId: deployment.sandboxId ?? null,
+    url: deployment.status === 'RUNNING' ? (deployment.appUrl ?? null) : null,
+    error: deployment.error ?? null,
+    progress: { filesUploaded: filesUploaded(deployment), filesTotal: deployment.filesTotal, batchesTotal: deployment.batchesTotal },
+    options: deployment.options,
+    env: deployment.envNames,
+    expiresAt: deployment.expiresAt ?? null,
+    timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
+    links: { self },
+  };
+}
+
+export type DeploymentView = ReturnType<typeof deploymentView>;

@@ -1,0 +1,55 @@
+/**
+ * One health probe of an app: GET the health path (5 s timeout), falling back to `/` when the
+ * app has no such route. Healthy means 2xx or 3xx.
+ */
+export interface ProbeResult {
+  healthy: boolean;
+  /** The path that answered last. */
+  path: string;
+  statusCode?: number;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface ProbeOptions {
+  timeoutMs?: number;
+  userAgent?: string;
+  fetch?: typeof fetch;
+}
+
+export const HEALTH_USER_AGENT = 'CodeRunner-HealthCheck/1.0';
+
+export async function probeApp(baseUrl: string, healthPath: string, options: ProbeOptions = {}): Promise<ProbeResult> {
+  const first = await probeOnce(baseUrl, healthPath, options);
+  if (first.statusCode === 404 && healthPath !== '/') return probeOnce(baseUrl, '/', options);
+  return first;
+}
+
+async function probeOnce(baseUrl: string, path: string, options: ProbeOptions): Promise<ProbeResult> {
+  const started = performance.now();
+  const doFetch = options.fetch ?? fetch;
+  try {
+    const response = await doFetch(new URL(path, baseUrl), {
+      redirect: 'manual',
+      headers: { 'user-agent': options.userAgent ?? HEALTH_USER_AGENT },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
+    });
+    await response.body?.cancel();
+    const latencyMs = Math.round(performance.now() - started);
+    return { healthy: response.status >= 200 && response.status < 400, path, statusCode: response.status, latencyMs };
+  } catch (error) {
+    const latencyMs = Math.round(performance.now() - started);
+    const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : describeFetchError(error);
+    return { healthy: false, path, latencyMs, error: reason };
+  }
+}
+
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+export function describeProbe(result: ProbeResult): string {
+  if (result.statusCode !== undefined) return `GET ${result.path} answered ${result.statusCode}`;
+  return `GET ${result.path} failed: ${result.error}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Saga step 1: a sandbox for the deployment. Safe to run twice: a sandbox an earlier attempt
+ * created (the Lambda timed out after the provider answered) is found by its metadata and reused,
+ * so a deployment never owns two.
+ */
+import { MANAGED_BY } from '../app-layout.ts';
+import type { DeploymentDependencies } from '../dependencies.ts';
+import { nowOf } from '../dependencies.ts';
+import { DeploymentStateError } from '../errors.ts';
+import { loadDeployment } from './load-deployment.ts';
+
+export interface CreateSandboxResult {
+  sandboxId: string;
+  expiresAt: string;
+}
+
+export async function createSandbox(dependencies: DeploymentDependencies, deploymentId: string): Promise<CreateSandboxResult> {
+  const { deployments, sandboxes, staging } = dependencies;
+  let deployment = await loadDeployment(deployments, deploymentId);
+  if (deployment.status === 'PENDING') deployment = await deployments.transition(deploymentId, 'CREATING');
+  if (deployment.status !== 'CREATING') {
+    if (deployment.sandboxId && deployment.expiresAt && ['UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING'].includes(deployment.status)) {
+      return { sandboxId: deployment.sandboxId, expiresAt: deployment.expiresAt };
+    }
+    throw new DeploymentStateError(deploymentId, deployment.status, 'PENDING or CREATING');
+  }
+
+  const lifetimeSeconds = deployment.options.timeoutSeconds;
+  const [existing, ...extra] = await sandboxes.list({ deploymentId });
+  await Promise.all(extra.map((sandbox) => sandboxes.kill(sandbox.sandboxId)));
+  let sandboxId = existing?.sandboxId;
+  let expiresAt = existing?.expiresAt.toISOString();
+  if (!sandboxId) {
+    const manifest = await staging.getManifest(deploymentId);
+    const sandbox = await sandboxes.create({
+      metadata: { userId: deployment.userId, projectId: deployment.projectId, deploymentId, managedBy: MANAGED_BY },
+      lifetimeSeconds,
+      env: { ...manifest.env, PORT: String(deployment.options.port) },
+    });
+    sandboxId = sandbox.sandboxId;
+    expiresAt = new Date(nowOf(dependencies).getTime() + lifetimeSeconds * 1000).toISOString();
+  }
+  await deployments.transition(deploymentId, 'UPLOADING', { sandboxId, expiresAt });
+  return { sandboxId, expiresAt: expiresAt! };
+}

@@ -1,0 +1,54 @@
+/**
+ * `POST /deployments`: records the deployment, stages its files in S3 as byte-sized batches and
+ * starts the saga with references only.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Deployment } from '../deployment.ts';
+import type { DeploymentDependencies } from '../dependencies.ts';
+import { nowOf } from '../dependencies.ts';
+import { decodeContent, inferStartCommand, type DeploymentRequest } from '../deployment-request.ts';
+import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
+import type { StagedBatchRef, StagedFile } from '../ports.ts';
+
+export interface SubmitDeploymentInput {
+  userId: string;
+  request: DeploymentRequest;
+  deploymentId?: string;
+  batchPlan?: BatchPlanOptions;
+}
+
+export async function submitDeployment(dependencies: DeploymentDependencies, input: SubmitDeploymentInput): Promise<Deployment> {
+  const { deployments, staging, workflows } = dependencies;
+  const { request } = input;
+  const deploymentId = input.deploymentId ?? randomUUID();
+  const files: StagedFile[] = request.files.map((file) => ({ path: file.path, content: decodeContent(file) }));
+  const plan = planBatches(files.map((file) => ({ path: file.path, size: file.content.length })), input.batchPlan ?? DEFAULT_BATCH_PLAN);
+  const { env, startCommand, ...options } = request.options;
+
+  await deployments.create({
+    deploymentId,
+    userId: input.userId,
+    projectId: request.projectId,
+    status: 'PENDING',
+    options: { ...options, startCommand: startCommand ?? inferStartCommand(request.files)! },
+    envNames: Object.keys(env).sort(),
+    filesTotal: files.length,
+    bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
+    batchesTotal: plan.length,
+    createdAt: nowOf(dependencies).toISOString(),
+  });
+  try {
+    await staging.putManifest({ deploymentId, env });
+    const batches: StagedBatchRef[] = [];
+    for (const [index, members] of plan.entries()) {
+      batches.push(await staging.putBatch(deploymentId, index, members.map((member) => files[member]!)));
+    }
+    const executionArn = await workflows.start({ deploymentId, batches });
+    return await deployments.update(deploymentId, { executionArn });
+  } catch (error) {
+    const failure = { step: 'submit' as const, name: (error as Error).name ?? 'Error', message: (error as Error).message };
+    await deployments.transition(deploymentId, 'FAILED', { error: failure }).catch(() => undefined);
+    await staging.deleteAll(deploymentId).catch(() => undefined);
+    throw error;
+  }
+}
