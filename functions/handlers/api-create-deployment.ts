@@ -1,0 +1,91 @@
+/**
+ * `POST /deployments`: validates the project (limits are checked before anything is created),
+ * stages its files and starts the saga. Answers 202 with the deployment. An `Idempotency-Key`
+ * header makes a retried POST return the original deployment.
+ */
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DEFAULT_LIMITS, deploymentRequestSchema, describeIssues, type DeploymentLimits, type DeploymentRequest } from '../shared/deployments/deployment-request.ts';
+import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
+import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
+import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
+import { deploymentDependencies, dynamoDbClient } from '../shared/runtime/dependencies.ts';
+import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
+import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+function limitsFromEnvironment(): DeploymentLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    maxFiles: numberEnv('MAX_FILES', DEFAULT_LIMITS.maxFiles),
+    maxFileBytes: numberEnv('MAX_FILE_BYTES', DEFAULT_LIMITS.maxFileBytes),
+    maxTotalBytes: numberEnv('MAX_TOTAL_BYTES', DEFAULT_LIMITS.maxTotalBytes),
+    maxTimeoutSeconds: numberEnv('MAX_SANDBOX_LIFETIME_SECONDS', DEFAULT_LIMITS.maxTimeoutSeconds),
+  };
+}
+
+const requestSchema = deploymentRequestSchema(limitsFromEnvironment());
+
+interface SubmitInput {
+  userId: string;
+  idempotencyKey?: string;
+  request: DeploymentRequest;
+}
+
+async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
+  const deployment = await submitDeployment(await deploymentDependencies(), { userId, request });
+  logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });
+  metrics.addMetric(METRIC.deploymentsStarted, MetricUnit.Count, 1);
+  return deploymentView(deployment);
+}
+
+const idempotencyConfig = new IdempotencyConfig({
+  // Keys are per caller: two users may pick the same key.
+  eventKeyJmesPath: '[userId, idempotencyKey]',
+  // The same key with a different body is a client bug, answered 422.
+  payloadValidationJmesPath: 'request',
+  expiresAfterSeconds: 24 * 3600,
+});
+
+let idempotentSubmit: ((input: SubmitInput) => Promise<DeploymentView>) | undefined;
+
+function submitOnce(): (input: SubmitInput) => Promise<DeploymentView> {
+  idempotentSubmit ??= makeIdempotent(submit, {
+    persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamoDbClient() }),
+    config: idempotencyConfig,
+  });
+  return idempotentSubmit;
+}
+
+function parseBody(event: ApiEvent): unknown {
+  const contentType = event.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(contentType)) throw new HttpProblem(415, 'the body must be JSON (content-type: application/json)');
+  const text = event.isBase64Encoded ? Buffer.from(event.body ?? '', 'base64').toString('utf8') : (event.body ?? '');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpProblem(400, 'the body is not valid JSON');
+  }
+}
+
+export const handler = apiHandler(async (event, context) => {
+  const userId = callerId(event);
+  const parsed = requestSchema.safeParse(parseBody(event));
+  if (!parsed.success) {
+    throw new HttpProblem(400, 'the deployment request is invalid', { errors: describeIssues(parsed.error.issues) });
+  }
+  const idempotencyKey = event.headers['idempotency-key'];
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    throw new HttpProblem(400, 'the Idempotency-Key header must be 1-255 visible ASCII characters');
+  }
+  let view: DeploymentView;
+  if (idempotencyKey) {
+    idempotencyConfig.registerLambdaContext(context);
+    view = await submitOnce()({ userId, idempotencyKey, request: parsed.data });
+  } else {
+    view = await submit({ userId, request: parsed.data });
+  }
+  return json(202, view, { location: view.links.self });
+});

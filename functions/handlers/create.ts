@@ -1,0 +1,11 @@
+/** Saga step: create the deployment's sandbox. */
+import { z } from 'zod';
+import { createSandbox } from '../shared/deployments/steps/create-sandbox.ts';
+import { stepHandler } from '../shared/middleware/step-handler.ts';
+import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+
+const createEvent = z.object({ deploymentId: z.string().min(1), executionArn: z.string().optional() });
+
+export const handler = stepHandler('create', createEvent, async ({ deploymentId }) =>
+  createSandbox(await deploymentDependencies(), deploymentId),
+);

@@ -1,0 +1,25 @@
+/**
+ * The saga's compensating step (every Catch leads here): kill the sandbox, if one exists, and
+ * record FAILED with the failed step and its cause.
+ */
+import { z } from 'zod';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DEPLOYMENT_STEPS } from '../shared/deployments/deployment-status.ts';
+import { cleanUpFailedDeployment } from '../shared/deployments/steps/clean-up-failed-deployment.ts';
+import { stepHandler } from '../shared/middleware/step-handler.ts';
+import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+import { METRIC, metrics } from '../shared/runtime/observability.ts';
+
+const killEvent = z.object({
+  deploymentId: z.string().min(1),
+  executionArn: z.string().optional(),
+  failedStep: z.enum([...DEPLOYMENT_STEPS, 'submit', 'cleanup', 'sweep']),
+  error: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).optional(),
+});
+
+export const handler = stepHandler('cleanup', killEvent, async (event) => {
+  const result = await cleanUpFailedDeployment(await deploymentDependencies(), event);
+  metrics.addDimension('failedStep', event.failedStep);
+  metrics.addMetric(METRIC.deploymentsFailed, MetricUnit.Count, 1);
+  return result;
+});

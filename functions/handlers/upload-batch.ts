@@ -1,0 +1,13 @@
+/** Saga step (one Map iteration): write one staged batch of files into the sandbox. */
+import { z } from 'zod';
+import { uploadBatch } from '../shared/deployments/steps/upload-batch.ts';
+import { stepHandler } from '../shared/middleware/step-handler.ts';
+import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+
+const uploadBatchEvent = z.object({
+  deploymentId: z.string().min(1),
+  executionArn: z.string().optional(),
+  batch: z.object({ index: z.number().int().min(0), key: z.string().min(1) }).loose(),
+});
+
+export const handler = stepHandler('upload', uploadBatchEvent, async (event) => uploadBatch(await deploymentDependencies(), event));

@@ -1,0 +1,71 @@
+/**
+ * API Gateway HTTP API handlers: the caller from the JWT authorizer, JSON responses, and errors
+ * mapped to clear 4xx answers (5xx only for our own faults, without internals).
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DeploymentNotFoundError } from '../deployments/errors.ts';
+import { logger, metrics } from '../runtime/observability.ts';
+
+export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
+export type ApiResult = APIGatewayProxyStructuredResultV2;
+
+/** An answer other than success, with the status and a JSON body that says what is wrong. */
+export class HttpProblem extends Error {
+  readonly statusCode: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(statusCode: number, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'HttpProblem';
+    this.statusCode = statusCode;
+    this.details = details;
+  }
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResult {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+/** The authenticated caller: the JWT subject the authorizer verified. */
+export function callerId(event: ApiEvent): string {
+  const subject = event.requestContext.authorizer?.jwt?.claims?.sub;
+  if (typeof subject !== 'string' || !subject) throw new HttpProblem(401, 'the request has no authenticated caller');
+  return subject;
+}
+
+export function pathParameter(event: ApiEvent, name: string): string {
+  const value = event.pathParameters?.[name];
+  if (!value) throw new HttpProblem(400, `path parameter ${name} is required`);
+  return value;
+}
+
+/** Known errors as answers; anything else is logged and answered 500 without internals. */
+export function problemResponse(error: unknown, requestId: string): ApiResult {
+  if (error instanceof HttpProblem) return json(error.statusCode, { message: error.message, ...error.details });
+  if (error instanceof DeploymentNotFoundError) return json(404, { message: error.message });
+  const name = (error as Error)?.name;
+  if (name === 'IdempotencyValidationError') {
+    return json(422, { message: 'this Idempotency-Key was used before with a different request body' });
+  }
+  if (name === 'IdempotencyAlreadyInProgressError') {
+    return json(409, { message: 'a request with this Idempotency-Key is still in progress; retry shortly' });
+  }
+  if (name === 'InvalidPageTokenError') return json(400, { message: (error as Error).message });
+  logger.error('request failed', { error: error as Error });
+  return json(500, { message: 'internal error', requestId });
+}
+
+export function apiHandler(handler: (event: ApiEvent, context: Context) => Promise<ApiResult>) {
+  return middy(async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+    try {
+      return await handler(event, context);
+    } catch (error) {
+      return problemResponse(error, context.awsRequestId);
+    }
+  })
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics));
+}

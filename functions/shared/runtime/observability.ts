@@ -1,0 +1,19 @@
+/**
+ * Structured JSON logs and CloudWatch metrics (EMF) for every handler. Handlers add the
+ * deployment id and execution to every log line through the correlate middleware.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+export const SERVICE_NAME = 'coderunner';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+export const metrics = new Metrics({ namespace: 'CodeRunner', serviceName: SERVICE_NAME });
+
+export const METRIC = {
+  deploymentsStarted: 'DeploymentsStarted',
+  deploymentsSucceeded: 'DeploymentsSucceeded',
+  deploymentsFailed: 'DeploymentsFailed',
+  stepDuration: 'StepDuration',
+} as const;
