@@ -1,0 +1,39 @@
+/**
+ * The CDK app (`npx cdk synth`, `npx cdk deploy`). Settings come from CDK context (cdk.json or
+ * `-c key=value`); synth works offline without credentials.
+ */
+import { App } from 'aws-cdk-lib';
+import { fileURLToPath } from 'node:url';
+import { CodeRunnerStack } from './coderunner-stack.ts';
+
+export const STACK_NAME = 'CodeRunner';
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+
+export interface BuildAppOptions {
+  /** Skip esbuild bundling (the local stack and tests only need the template). */
+  bundle?: boolean;
+  context?: Record<string, unknown>;
+}
+
+export function buildApp(options: BuildAppOptions = {}): { app: App; stack: CodeRunnerStack } {
+  const app = new App({
+    context: {
+      ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
+      ...options.context,
+    },
+  });
+  const context = (key: string, fallback: string) => (app.node.tryGetContext(key) as string | undefined) ?? fallback;
+  const stack = new CodeRunnerStack(app, STACK_NAME, {
+    projectRoot: PROJECT_ROOT,
+    agentSphereApiKeySecret: context('agentSphereApiKeySecret', 'coderunner/agentsphere-api-key'),
+    agentSphereDomain: context('agentSphereDomain', 'agentsphere.run'),
+    jwtIssuer: context('jwtIssuer', 'https://auth.example.com/'),
+    jwtAudience: context('jwtAudience', 'coderunner-api').split(','),
+    env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+  });
+  return { app, stack };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  buildApp().app.synth();
+}

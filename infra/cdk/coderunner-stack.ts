@@ -1,0 +1,204 @@
+/**
+ * CodeRunner in one stack: the deployments table, the staging bucket, the Lambda functions, the
+ * deployment state machine and the HTTP API with its JWT authorizer.
+ */
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { Construct } from 'constructs';
+import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DeploymentStateMachine } from './deployment-state-machine.ts';
+import { HANDLERS, ROUTES, type HandlerName } from './handlers.ts';
+
+export interface CodeRunnerStackProps extends StackProps {
+  /** Name or ARN of the Secrets Manager secret that holds the AgentSphere API key. */
+  agentSphereApiKeySecret: string;
+  agentSphereDomain?: string;
+  /** JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. */
+  jwtIssuer: string;
+  jwtAudience: string[];
+  logRetention?: RetentionDays;
+  /** Where the project root is (handler entries are relative to it). */
+  projectRoot: string;
+}
+
+interface FunctionSettings {
+  timeout: Duration;
+  memorySize?: number;
+}
+
+const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
+  apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024 },
+  apiGetDeployment: { timeout: Duration.seconds(10) },
+  apiDeleteDeployment: { timeout: Duration.seconds(29) },
+  create: { timeout: Duration.seconds(80) },
+  uploadBatch: { timeout: Duration.seconds(110), memorySize: 1024 },
+  start: { timeout: Duration.seconds(400) },
+  health: { timeout: Duration.seconds(25) },
+  kill: { timeout: Duration.seconds(110) },
+};
+
+export class CodeRunnerStack extends Stack {
+  readonly functions: Record<HandlerName, NodejsFunction>;
+  readonly deploymentsTable: TableV2;
+  readonly idempotencyTable: TableV2;
+  readonly stagingBucket: Bucket;
+  readonly stateMachine: DeploymentStateMachine;
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: CodeRunnerStackProps) {
+    super(scope, id, props);
+
+    this.deploymentsTable = new TableV2(this, 'Deployments', {
+      partitionKey: { name: DEPLOYMENTS_TABLE_KEYS.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: DEPLOYMENTS_TABLE_KEYS.sortKey, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      globalSecondaryIndexes: [
+        // A caller's deployments (and their sandboxes), newest first ...
+        {
+          indexName: DEPLOYMENTS_TABLE_KEYS.byOwnerIndex,
+          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
+        // ... and by project.
+        {
+          indexName: DEPLOYMENTS_TABLE_KEYS.byOwnerProjectIndex,
+          partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
+        },
+        // Sparse: only records with a live sandbox carry activePartition; the sweep reads expiries here.
+        {
+          indexName: DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex,
+          partitionKey: { name: 'activePartition', type: AttributeType.STRING },
+          sortKey: { name: 'expiresAt', type: AttributeType.STRING },
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.idempotencyTable = new TableV2(this, 'Idempotency', {
+      partitionKey: { name: 'id', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiration',
+      billing: Billing.onDemand(),
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.stagingBucket = new Bucket(this, 'Staging', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      // Staged files are only needed while a deployment uploads; whatever is left expires.
+      lifecycleRules: [{ id: 'expire-staged-files', expiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    const apiKeySecret = secretFrom(this, props.agentSphereApiKeySecret);
+    const environment: Record<string, string> = {
+      DEPLOYMENTS_TABLE: this.deploymentsTable.tableName,
+      IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
+      STAGING_BUCKET: this.stagingBucket.bucketName,
+      AGENTSPHERE_API_KEY_SECRET: apiKeySecret.secretArn,
+      AGENTSPHERE_DOMAIN: props.agentSphereDomain ?? 'agentsphere.run',
+      POWERTOOLS_SERVICE_NAME: 'coderunner',
+      POWERTOOLS_METRICS_NAMESPACE: 'CodeRunner',
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    this.functions = Object.fromEntries(
+      (Object.keys(HANDLERS) as HandlerName[]).map((name) => [name, this.#function(name, props, environment)]),
+    ) as Record<HandlerName, NodejsFunction>;
+    const fns = this.functions;
+
+    this.stateMachine = new DeploymentStateMachine(this, 'DeploymentSaga', {
+      create: fns.create,
+      uploadBatch: fns.uploadBatch,
+      start: fns.start,
+      health: fns.health,
+      kill: fns.kill,
+    });
+    fns.apiCreateDeployment.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachine.stateMachineArn);
+
+    // Least privilege: each function gets exactly what it touches.
+    this.deploymentsTable.grantReadWriteData(fns.apiCreateDeployment);
+    this.idempotencyTable.grantReadWriteData(fns.apiCreateDeployment);
+    this.stagingBucket.grantPut(fns.apiCreateDeployment);
+    this.stagingBucket.grantRead(fns.apiCreateDeployment);
+    this.stagingBucket.grantDelete(fns.apiCreateDeployment);
+    this.stateMachine.stateMachine.grantStartExecution(fns.apiCreateDeployment);
+    this.deploymentsTable.grantReadData(fns.apiGetDeployment);
+    for (const fn of [fns.apiDeleteDeployment, fns.create, fns.uploadBatch, fns.start, fns.health, fns.kill]) {
+      this.deploymentsTable.grantReadWriteData(fn);
+      apiKeySecret.grantRead(fn);
+    }
+    this.stagingBucket.grantRead(fns.create);
+    this.stagingBucket.grantRead(fns.uploadBatch);
+    this.stagingBucket.grantRead(fns.kill);
+    this.stagingBucket.grantDelete(fns.kill);
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'CodeRunner: deploy projects into sandboxes',
+      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, { jwtAudience: props.jwtAudience }),
+    });
+    for (const route of ROUTES) {
+      const [method, path] = route.routeKey.split(' ') as [keyof typeof HttpMethod, string];
+      this.api.addRoutes({
+        path,
+        methods: [HttpMethod[method]],
+        integration: new HttpLambdaIntegration(`${route.handler}Integration`, fns[route.handler]),
+      });
+    }
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
+  }
+
+  /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */
+  functionLogicalId(name: HandlerName): string {
+    return this.getLogicalId(this.functions[name].node.defaultChild as CfnFunction);
+  }
+
+  #function(name: HandlerName, props: CodeRunnerStackProps, environment: Record<string, string>): NodejsFunction {
+    const settings = FUNCTION_SETTINGS[name];
+    const id = `${name[0]!.toUpperCase()}${name.slice(1)}Function`;
+    return new NodejsFunction(this, id, {
+      entry: `${props.projectRoot}/${HANDLERS[name]}`,
+      handler: 'handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: settings.memorySize ?? 512,
+      timeout: settings.timeout,
+      environment,
+      depsLockFilePath: `${props.projectRoot}/package-lock.json`,
+      projectRoot: props.projectRoot,
+      logGroup: new LogGroup(this, `${id}Logs`, {
+        retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      bundling: {
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        // The SDK's ESM builds tree-shake; its CJS builds do not (half the bundle size).
+        mainFields: ['module', 'main'],
+        // The Node 24 runtime ships the AWS SDK v3.
+        externalModules: ['@aws-sdk/*'],
+        // CommonJS dependencies inside an ESM bundle still call require().
+        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+    });
+  }
+}
+
+function secretFrom(scope: Construct, nameOrArn: string): ISecret {
+  return nameOrArn.startsWith('arn:')
+    ? Secret.fromSecretCompleteArn(scope, 'AgentSphereApiKey', nameOrArn)
+    : Secret.fromSecretNameV2(scope, 'AgentSphereApiKey', nameOrArn);
+}

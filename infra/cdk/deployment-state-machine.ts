@@ -1,0 +1,119 @@
+/**
+ * The deployment saga: Create → UploadBatches (Map) → Start → Health (polled) → Running.
+ * Every step has a timeout, retries transient errors by name with backoff and jitter, and a
+ * Catch that records the failed step and leads to Cleanup (the kill handler), after which the
+ * execution fails.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+export interface DeploymentStateMachineProps {
+  create: IFunction;
+  uploadBatch: IFunction;
+  start: IFunction;
+  health: IFunction;
+  kill: IFunction;
+  uploadConcurrency?: number;
+  /** Pause between health probes. */
+  probeInterval?: Duration;
+  /** No execution lives longer than this, whatever happens inside. */
+  executionTimeout?: Duration;
+}
+
+/** Errors worth trying again: the provider throttled or failed on its side, or a write raced. */
+const TRANSIENT_ERRORS = [
+  'SandboxRateLimitedError',
+  'SandboxUnavailableError',
+  'ConcurrentUpdateError',
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+];
+
+/** Name of the Wait state between probes (the local runner shortens it in tests). */
+export const PROBE_WAIT_STATE = 'WaitBeforeNextProbe';
+
+export class DeploymentStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: DeploymentStateMachineProps) {
+    super(scope, id);
+    const execution = { deploymentId: sfn.JsonPath.stringAt('$.deploymentId'), executionArn: sfn.JsonPath.executionId };
+
+    const cleanup = this.#invoke('Cleanup', props.kill, sfn.TaskInput.fromJsonPathAt('$'), Duration.seconds(120), { resultPath: '$.cleanup' });
+    cleanup.addCatch(new sfn.Fail(this, 'CleanupFailed', { error: 'CleanupFailed', cause: 'the cleanup step itself failed; the sweep reaps what is left' }), { resultPath: '$.cleanupError' });
+    cleanup.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+
+    const failedAt = (step: string) =>
+      new sfn.Pass(this, `Record${step[0]!.toUpperCase()}${step.slice(1)}Failure`, {
+        parameters: { 'deploymentId.$': '$.deploymentId', executionArn: sfn.JsonPath.executionId, failedStep: step, 'error.$': '$.error' },
+      }).next(cleanup);
+
+    const create = this.#invoke('Create', props.create, sfn.TaskInput.fromObject(execution), Duration.seconds(90), {
+      resultSelector: { 'sandboxId.$': '$.Payload.sandboxId' },
+      resultPath: '$.sandbox',
+    });
+    create.addCatch(failedAt('create'), { resultPath: '$.error' });
+
+    const uploadBatch = this.#invoke(
+      'UploadBatch',
+      props.uploadBatch,
+      sfn.TaskInput.fromJsonPathAt('$'),
+      Duration.seconds(120),
+      { resultSelector: { 'files.$': '$.Payload.files' } },
+    );
+    const uploadBatches = new sfn.Map(this, 'UploadBatches', {
+      itemsPath: '$.batches',
+      maxConcurrency: props.uploadConcurrency ?? 4,
+      itemSelector: { 'deploymentId.$': '$.deploymentId', executionArn: sfn.JsonPath.executionId, 'batch.$': '$$.Map.Item.Value' },
+      // Keep the execution's payload small: the per-batch results are recorded in DynamoDB.
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    uploadBatches.itemProcessor(uploadBatch);
+    uploadBatches.addCatch(failedAt('upload'), { resultPath: '$.error' });
+
+    const start = this.#invoke('Start', props.start, sfn.TaskInput.fromObject(execution), Duration.seconds(420), {
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+    start.addCatch(failedAt('start'), { resultPath: '$.error' });
+
+    const health = this.#invoke('Health', props.health, sfn.TaskInput.fromObject(execution), Duration.seconds(30), {
+      resultSelector: { 'healthy.$': '$.Payload.healthy' },
+      resultPath: '$.health',
+    });
+    health.addCatch(failedAt('health'), { resultPath: '$.error' });
+    const wait = new sfn.Wait(this, PROBE_WAIT_STATE, { time: sfn.WaitTime.duration(props.probeInterval ?? Duration.seconds(2)) });
+    const running = new sfn.Succeed(this, 'Running');
+    const healthy = new sfn.Choice(this, 'Healthy?')
+      .when(sfn.Condition.booleanEquals('$.health.healthy', true), running)
+      .otherwise(wait.next(health));
+
+    const definition = create.next(uploadBatches).next(start).next(health).next(healthy);
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.executionTimeout ?? Duration.hours(1),
+      tracingEnabled: true,
+    });
+  }
+
+  #invoke(id: string, fn: IFunction, payload: sfn.TaskInput, timeout: Duration, options: Partial<tasks.LambdaInvokeProps>): tasks.LambdaInvoke {
+    const task = new tasks.LambdaInvoke(this, id, {
+      lambdaFunction: fn,
+      payload,
+      taskTimeout: sfn.Timeout.duration(timeout),
+      retryOnServiceExceptions: true,
+      ...options,
+    });
+    task.addRetry({
+      errors: TRANSIENT_ERRORS,
+      interval: Duration.seconds(2),
+      backoffRate: 2,
+      maxAttempts: 4,
+      maxDelay: Duration.seconds(30),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    return task;
+  }
+}

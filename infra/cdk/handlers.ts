@@ -1,0 +1,23 @@
+/**
+ * The Lambda functions of the stack and the handler modules behind them. The CDK stack bundles
+ * these entries; the local stack imports the same modules in-process.
+ */
+export const HANDLERS = {
+  apiCreateDeployment: 'functions/handlers/api-create-deployment.ts',
+  apiGetDeployment: 'functions/handlers/api-get-deployment.ts',
+  apiDeleteDeployment: 'functions/handlers/api-delete-deployment.ts',
+  create: 'functions/handlers/create.ts',
+  uploadBatch: 'functions/handlers/upload-batch.ts',
+  start: 'functions/handlers/start.ts',
+  health: 'functions/handlers/health.ts',
+  kill: 'functions/handlers/kill.ts',
+} as const;
+
+export type HandlerName = keyof typeof HANDLERS;
+
+/** HTTP API routes and the handler behind each. */
+export const ROUTES: readonly { routeKey: string; handler: HandlerName }[] = [
+  { routeKey: 'POST /deployments', handler: 'apiCreateDeployment' },
+  { routeKey: 'GET /deployments/{id}', handler: 'apiGetDeployment' },
+  { routeKey: 'DELETE /deployments/{id}', handler: 'apiDeleteDeployment' },
+];
