@@ -20,8 +20,12 @@ export const DEFAULT_INTEGRATION_TIMEOUT_MS = 30_000;
 /** Lambda's limit for a synchronous invocation's response; over it the invocation fails. */
 export const LAMBDA_RESPONSE_LIMIT_BYTES = 6 * 1024 * 1024;
 
-/** A handler as Lambda calls it; a middy-wrapped handler fits. */
-export type HttpApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => unknown;
+/**
+ * Any Lambda handler, called with a payload 2.0 event and a context. The event parameter is
+ * `never` so that handlers typed for what their middlewares make of the event (a middy handler
+ * with a parsed JSON body, say) register without casts.
+ */
+export type HttpApiHandler = (event: never, context: Context) => unknown;
 
 export interface HttpApiRoute {
   /** `'POST /deployments'`, `'GET /deployments/{id}'`, `'ANY /files/{proxy+}'` or `'$default'`. */
@@ -33,6 +37,8 @@ export interface HttpApiRoute {
   scopes?: string[];
   /** The Lambda function name the context reports. */
   functionName?: string;
+  /** The function's own timeout, which `getRemainingTimeInMillis()` counts down; defaults to the integration timeout. */
+  timeoutMs?: number;
 }
 
 export interface JwtVerifier {
@@ -163,26 +169,45 @@ async function handleRequest(gateway: Gateway, request: IncomingMessage, respons
     accountId: gateway.accountId,
     protocol: `HTTP/${request.httpVersion}`,
   });
+  const answer = await invokeRoute(gateway, route, event as APIGatewayProxyEventV2WithJWTAuthorizer);
+  if (!answer) return sendGatewayError(response, 500, requestId);
+  if ('gatewayStatus' in answer) return sendGatewayError(response, answer.gatewayStatus, requestId);
+  const answerHeaders = gateway.cors ? withCorsHeaders(gateway.cors, headers.origin, answer.headers) : answer.headers;
+  return send(response, { ...answer, headers: answerHeaders }, requestId, method === 'HEAD');
+}
+
+/** Calls the route's handler as Lambda would; resolves the response, or the gateway status that replaces it. */
+async function invokeRoute(
+  gateway: Gateway,
+  route: HttpApiRoute,
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+): Promise<HttpApiResponse | { gatewayStatus: 500 | 503 } | undefined> {
+  const functionTimeoutMs = route.timeoutMs ?? gateway.integrationTimeoutMs;
   const context = createLambdaContext({
     functionName: route.functionName ?? functionNameForRoute(route.routeKey),
-    timeoutMs: gateway.integrationTimeoutMs,
+    timeoutMs: functionTimeoutMs,
     region: gateway.region,
     accountId: gateway.accountId,
   });
-
-  const outcome = await invokeWithTimeout(route.handler, event as APIGatewayProxyEventV2WithJWTAuthorizer, context, gateway.integrationTimeoutMs);
-  if (outcome.kind === 'timeout') {
-    gateway.log(`local-http-api: ${route.routeKey} (${context.awsRequestId}) timed out after ${gateway.integrationTimeoutMs} ms`);
-    return sendGatewayError(response, 503, requestId);
+  const outcome = await invokeWithTimeouts(route.handler, event, context, {
+    functionTimeoutMs,
+    integrationTimeoutMs: gateway.integrationTimeoutMs,
+  });
+  const invocation = `${route.routeKey} (${context.awsRequestId})`;
+  switch (outcome.kind) {
+    case 'result':
+      return toGatewayResponse(gateway, route, outcome.value);
+    case 'error':
+      gateway.log(`local-http-api: ${invocation} failed: ${describeError(outcome.error)}`);
+      return { gatewayStatus: 500 };
+    case 'timeout':
+      if (outcome.by === 'integration') {
+        gateway.log(`local-http-api: ${invocation} passed the ${gateway.integrationTimeoutMs} ms integration timeout`);
+        return { gatewayStatus: 503 };
+      }
+      gateway.log(`local-http-api: ${invocation} Task timed out after ${functionTimeoutMs} ms (the function's own timeout)`);
+      return { gatewayStatus: 500 };
   }
-  if (outcome.kind === 'error') {
-    gateway.log(`local-http-api: ${route.routeKey} (${context.awsRequestId}) failed: ${describeError(outcome.error)}`);
-    return sendGatewayError(response, 500, requestId);
-  }
-  const mapped = toGatewayResponse(gateway, route, outcome.value);
-  if (!mapped) return sendGatewayError(response, 500, requestId);
-  const corsHeaders = gateway.cors ? withCorsHeaders(gateway.cors, headers.origin, mapped.headers) : mapped.headers;
-  return send(response, { ...mapped, headers: corsHeaders }, requestId, method === 'HEAD');
 }
 
 type Authorization =
@@ -217,25 +242,42 @@ function hasAnyScope(claims: JWTPayload, required: string[]): boolean {
   return required.some((scope) => granted.includes(scope));
 }
 
-type InvocationOutcome = { kind: 'result'; value: unknown } | { kind: 'error'; error: unknown } | { kind: 'timeout' };
+type InvocationOutcome =
+  | { kind: 'result'; value: unknown }
+  | { kind: 'error'; error: unknown }
+  | { kind: 'timeout'; by: 'function' | 'integration' };
 
-/** Runs the handler against the gateway's clock; a late handler keeps running, as Lambda would until its own timeout. */
-async function invokeWithTimeout(handler: HttpApiHandler, event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context, timeoutMs: number): Promise<InvocationOutcome> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<InvocationOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
-  });
+/**
+ * Runs the handler against two clocks: the function's own timeout (Lambda fails the invocation,
+ * so the gateway answers 500) and the integration timeout (the gateway gives up with 503). A late
+ * handler keeps running in this process; only its answer is ignored.
+ */
+async function invokeWithTimeouts(
+  handler: HttpApiHandler,
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+  limits: { functionTimeoutMs: number; integrationTimeoutMs: number },
+): Promise<InvocationOutcome> {
+  const timers: NodeJS.Timeout[] = [];
+  const timeoutAfter = (ms: number, by: 'function' | 'integration') =>
+    new Promise<InvocationOutcome>((resolve) => {
+      timers.push(setTimeout(() => resolve({ kind: 'timeout', by }), ms));
+    });
   const invocation = (async (): Promise<InvocationOutcome> => {
     try {
-      return { kind: 'result', value: await handler(event, context) };
+      return { kind: 'result', value: await handler(event as never, context) };
     } catch (error) {
       return { kind: 'error', error };
     }
   })();
   try {
-    return await Promise.race([invocation, timeout]);
+    return await Promise.race([
+      invocation,
+      timeoutAfter(limits.integrationTimeoutMs, 'integration'),
+      timeoutAfter(limits.functionTimeoutMs, 'function'),
+    ]);
   } finally {
-    clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer);
   }
 }
 

@@ -53,10 +53,11 @@ async function assertNoEscape(rootDir: string, target: string): Promise<void> {
       return;
     } catch (error) {
       if (error instanceof SandboxPathError) throw error;
+      const info = await lstat(existing).catch(() => undefined);
       // A dangling symlink could still point outside once something is written through it.
-      if (await lstat(existing).then(() => true, () => false)) {
-        throw new SandboxPathError(`${toSandboxPath(rootDir, existing)} is a dangling symlink`);
-      }
+      if (info?.isSymbolicLink()) throw new SandboxPathError(`${toSandboxPath(rootDir, existing)} is a dangling symlink`);
+      // Created meanwhile (another file of the same batch): resolve it again.
+      if (info) continue;
       const parent = dirname(existing);
       if (parent === existing) return;
       existing = parent;

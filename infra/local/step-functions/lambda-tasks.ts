@@ -28,15 +28,15 @@ const LAMBDA_INVOKE_RESOURCE = /^arn:[^:]+:states:::lambda:invoke$/;
 const LAMBDA_FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]*:[^:]*:function:[^:]+(:[^:]+)?$/;
 
 export function lambdaTasks(definition: StateMachineDefinition): LambdaTask[] {
-  return Array.from(walkStates(definition as LooseMachine)).flatMap(([stateName, state]) => {
+  return Array.from(walkStates(definition)).flatMap(([stateName, state]) => {
     const task = state.Type === 'Task' ? lambdaTaskOf(stateName, state) : undefined;
     return task ? [task] : [];
   });
 }
 
 /** Every state of the machine, depth first, as `[name, state]`. */
-export function* walkStates(machine: LooseMachine): Generator<[string, LooseState]> {
-  for (const [name, state] of Object.entries(machine.States ?? {})) {
+export function* walkStates(machine: StateMachineDefinition | LooseMachine): Generator<[string, LooseState]> {
+  for (const [name, state] of Object.entries((machine as LooseMachine).States ?? {})) {
     yield [name, state];
     if (state.Type === 'Map') {
       const processor = (state.ItemProcessor ?? state.Iterator) as LooseMachine | undefined;

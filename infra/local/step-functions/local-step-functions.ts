@@ -71,6 +71,7 @@ interface ExecutionRecord {
   error?: string;
   cause?: string;
   events: ExecutionEvent[];
+  eventsDrained: Promise<void>;
   abortRun: () => void;
   settled: PromiseWithResolvers<DescribeExecutionOutput>;
 }
@@ -135,6 +136,7 @@ export class LocalStepFunctions {
       startDate: new Date(),
       status: 'RUNNING',
       events: [],
+      eventsDrained: Promise.resolve(),
       abortRun: () => {},
       settled: Promise.withResolvers(),
     };
@@ -155,7 +157,9 @@ export class LocalStepFunctions {
   }
 
   listExecutions({ statusFilter }: { statusFilter?: ExecutionStatus } = {}): ExecutionListItem[] {
+    // Newest first; reversing insertion order first keeps same-millisecond starts in that order too.
     return Array.from(this.#executions.values())
+      .reverse()
       .filter((record) => statusFilter === undefined || record.status === statusFilter)
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
       .map((record) => ({
@@ -198,7 +202,7 @@ export class LocalStepFunctions {
       noThrowOnAbort: true,
     });
     record.abortRun = execution.abort;
-    void collectEvents(execution.eventLogs, record.events);
+    record.eventsDrained = collectEvents(execution.eventLogs, record.events);
     const timer =
       this.#timeoutMs === undefined
         ? undefined
@@ -218,8 +222,11 @@ export class LocalStepFunctions {
     // The status changes first, so task overrides already see the execution as closed.
     if (outcome.status === 'ABORTED' || outcome.status === 'TIMED_OUT') record.abortRun();
     const description = this.#describe(record);
-    record.settled.resolve(description);
-    this.#notify(description);
+    // Waiters and listeners run once the final events are recorded, so executionEvents() is complete.
+    void untilDrained(record.eventsDrained).then(() => {
+      record.settled.resolve(description);
+      this.#notify(description);
+    });
   }
 
   #notify(description: DescribeExecutionOutput): void {
@@ -333,6 +340,17 @@ function failureOf(error: unknown): Pick<Outcome, 'error' | 'cause'> {
     error: name === FAIL_STATE_DEFAULT_ERROR ? undefined : name,
     cause: message === FAIL_STATE_DEFAULT_CAUSE ? undefined : message,
   };
+}
+
+const EVENT_DRAIN_LIMIT_MS = 250;
+
+/** The run's event log ends with its terminal event; the limit only guards against one that never ends. */
+function untilDrained(drained: Promise<void>): Promise<void> {
+  const { promise, resolve } = Promise.withResolvers<void>();
+  const timer = setTimeout(resolve, EVENT_DRAIN_LIMIT_MS);
+  timer.unref();
+  drained.then(resolve, resolve).finally(() => clearTimeout(timer));
+  return promise;
 }
 
 async function collectEvents(events: AsyncGenerator<ExecutionEvent>, into: ExecutionEvent[]): Promise<void> {

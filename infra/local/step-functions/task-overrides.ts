@@ -11,6 +11,7 @@ import type { LambdaTask } from './lambda-tasks.ts';
 
 type TaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
 type TaskHandler = TaskHandlers[string];
+type JsonValue = Awaited<ReturnType<TaskHandler>>;
 
 /** A Task override for a non-Lambda integration: gets the state's effective input, returns its result. */
 export type RawTaskHandler = (input: unknown) => unknown;
@@ -62,7 +63,7 @@ function lambdaTaskHandler(
     assertOpen(isClosed);
     const payload = throughJson(result);
     const taskResult = task.integration === 'invoke' ? lambdaInvokeResult(payload, context.awsRequestId) : payload;
-    return withinDataLimit(task.stateName, taskResult, settings.maxResultBytes) as never;
+    return withinDataLimit(task.stateName, taskResult, settings.maxResultBytes) as JsonValue;
   };
 }
 
@@ -76,7 +77,7 @@ function rawTaskHandler(
     assertOpen(isClosed);
     const result = throughJson(await handler(throughJson(taskInput)));
     assertOpen(isClosed);
-    return withinDataLimit(stateName, result, settings.maxResultBytes) as never;
+    return withinDataLimit(stateName, result, settings.maxResultBytes) as JsonValue;
   };
 }
 

@@ -1,3 +1,4 @@
+import type { JWTPayload } from 'jose';
 import { describe, expect, it } from 'vitest';
 import {
   MalformedLambdaResponseError,
@@ -9,7 +10,7 @@ import {
 import awsEvent from './fixtures/aws-http-api-v2-jwt-event.json' with { type: 'json' };
 
 /** The request that, sent to AWS, produced the fixture event. */
-function fixtureRequest(): HttpApiRequest {
+function fixtureRequest(): HttpApiRequest & { jwtClaims: JWTPayload } {
   return {
     method: 'GET',
     rawPath: '/deployments/dep-123/logs',

@@ -29,7 +29,7 @@ export function recordingHandler(answer: (event: APIGatewayProxyEventV2WithJWTAu
       if (!call) throw new Error('the handler was not called');
       return call;
     },
-    handler: async (event, context) => {
+    handler: async (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => {
       calls.push({ event, context, remainingMs: context.getRemainingTimeInMillis() });
       return answer(event);
     },

@@ -1,0 +1,184 @@
+/**
+ * The whole system on one machine, with no cloud account: the handlers run in-process behind the
+ * same kinds of endpoints they have in AWS.
+ * - DynamoDB: dynalite, tables created from the synthesized template;
+ * - S3: s3rver; Secrets Manager: a GetSecretValue endpoint;
+ * - Step Functions: the ASL extracted from the synthesized template, run by aws-local-stepfunctions,
+ *   each Lambda task bound to its handler, behind a Step Functions API endpoint;
+ * - API Gateway: an HTTP server that builds HTTP API v2 events and verifies JWTs signed locally;
+ * - AgentSphere: the local sandbox host (or, when asked, the real AgentSphere).
+ * Handlers find all of it through standard AWS SDK configuration (AWS_ENDPOINT_URL_<SERVICE>).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PROJECT_ROOT } from '../cdk/app.ts';
+import { PROBE_WAIT_STATE } from '../cdk/deployment-state-machine.ts';
+import { HANDLERS, ROUTES, type HandlerName } from '../cdk/handlers.ts';
+import { routeAgentSphereToLocalHost } from './agentsphere-routing.ts';
+import { createTableInput, ensureTable, startLocalDynamoDb } from './aws/local-dynamodb.ts';
+import { startLocalS3 } from './aws/local-s3.ts';
+import { startLocalSecretsManager } from './aws/local-secrets-manager.ts';
+import { createLocalJwtAuthority } from './http-api/local-jwt.ts';
+import { startLocalHttpApi } from './http-api/local-http-api.ts';
+import { startSandboxHost, type SandboxHost } from './sandbox-host/sandbox-host.ts';
+import { LocalStepFunctions, type ExecutionStatusChangeEvent, type LocalLambdaHandler } from './step-functions/local-step-functions.ts';
+import { resolveStateMachineDefinition } from './step-functions/resolve-definition.ts';
+import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
+import { synthesizeStack, type SynthesizedStack } from './synthesized-stack.ts';
+
+export const LOCAL_REGION = 'us-east-1';
+export const LOCAL_ACCOUNT = '000000000000';
+export const API_KEY_SECRET_NAME = 'coderunner/agentsphere-api-key';
+const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency' };
+const STAGING_BUCKET = 'coderunner-staging';
+const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:coderunner-deployments`;
+
+export interface LocalStackOptions {
+  /** Where state lives. Without it, a temporary directory that is removed on stop. */
+  dataDir?: string;
+  /** Port of the HTTP API (0: any free port). */
+  apiPort?: number;
+  /** Use the real AgentSphere (AGENTSPHERE_API_KEY must be set) instead of the local sandbox host. */
+  realAgentSphere?: boolean;
+  /** Milliseconds between health probes (the state machine's Wait); default: the definition's. */
+  probeIntervalMs?: number;
+  /** Replaces every Retry interval (milliseconds), for fast tests. */
+  retryIntervalMs?: number;
+  /** Extra handler configuration (e.g. HEALTH_TIMEOUT_SECONDS). */
+  environment?: Record<string, string>;
+  /** An already synthesized stack (tests synthesize once for all files). */
+  synthesized?: SynthesizedStack;
+  /** Wraps each Lambda handler (tests use it to inject faults into one step). */
+  wrapHandler?: (name: HandlerName, handler: LocalLambdaHandler) => LocalLambdaHandler;
+  onExecutionStatusChange?: (event: ExecutionStatusChangeEvent) => void;
+}
+
+export interface LocalStack {
+  apiUrl: string;
+  dataDir: string;
+  /** A token for the local JWT authorizer. */
+  issueToken(subject: string): Promise<string>;
+  sandboxHost?: SandboxHost;
+  stepFunctions: LocalStepFunctions;
+  /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
+  browserUrl(sandboxId: string, port: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const temporary = !options.dataDir;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'coderunner-local-')));
+  await mkdir(dataDir, { recursive: true });
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const step of stops.reverse()) await step();
+    if (temporary) await rm(dataDir, { recursive: true, force: true });
+  };
+  try {
+    const synthesized = options.synthesized ?? synthesizeStack();
+    const sandboxes = await startSandboxes(options, dataDir, stops);
+
+    const dynamoDb = await startLocalDynamoDb();
+    stops.push(() => dynamoDb.close());
+    const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [STAGING_BUCKET] });
+    stops.push(() => s3.close());
+    const secrets = await startLocalSecretsManager({ [API_KEY_SECRET_NAME]: sandboxes.apiKey });
+    stops.push(() => secrets.close());
+
+    Object.assign(process.env, {
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      S3_FORCE_PATH_STYLE: 'true',
+      DEPLOYMENTS_TABLE: TABLE_NAMES.deployments,
+      IDEMPOTENCY_TABLE: TABLE_NAMES.idempotency,
+      STAGING_BUCKET,
+      STATE_MACHINE_ARN,
+      AGENTSPHERE_API_KEY_SECRET: API_KEY_SECRET_NAME,
+      AGENTSPHERE_DOMAIN: sandboxes.domain,
+      ...options.environment,
+    });
+    const { template, logicalIds } = synthesized;
+    const dynamoDbClient = new DynamoDBClient({ endpoint: dynamoDb.endpoint });
+    await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.deploymentsTable, TABLE_NAMES.deployments));
+    await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.idempotencyTable, TABLE_NAMES.idempotency));
+    dynamoDbClient.destroy();
+
+    const handlers = await loadHandlers(options.wrapHandler);
+    const stepFunctions = new LocalStepFunctions({
+      definition: resolveStateMachineDefinition(template as Parameters<typeof resolveStateMachineDefinition>[0], logicalIds.stateMachine),
+      stateMachineArn: STATE_MACHINE_ARN,
+      handlers: Object.fromEntries(
+        Object.entries(synthesized.handlerByLogicalId).map(([logicalId, name]) => [logicalId, handlers[name]]),
+      ),
+      ...(options.probeIntervalMs !== undefined ? { waitTimeOverrides: { [PROBE_WAIT_STATE]: options.probeIntervalMs } } : {}),
+      ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
+      onStatusChange: (event) => options.onExecutionStatusChange?.(event),
+    });
+    const sfnEndpoint = await startStepFunctionsEndpoint(stepFunctions);
+    process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint.url;
+    stops.push(async () => {
+      stepFunctions.stopAll({ error: 'LocalStackStopped', cause: 'the local stack is shutting down' });
+      await sfnEndpoint.close();
+    });
+
+    const jwt = await createLocalJwtAuthority({ keyFile: join(dataDir, 'jwt-signing-key.json') });
+    const api = await startLocalHttpApi({
+      port: options.apiPort ?? 0,
+      jwt,
+      routes: ROUTES.map((route) => ({ routeKey: route.routeKey, handler: handlers[route.handler], functionName: route.handler })),
+    });
+    stops.push(() => api.close());
+
+    return {
+      apiUrl: api.url,
+      dataDir,
+      issueToken: (subject) => jwt.issueToken(subject),
+      sandboxHost: sandboxes.host,
+      stepFunctions,
+      browserUrl: sandboxes.browserUrl,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+interface Sandboxes {
+  apiKey: string;
+  domain: string;
+  host?: SandboxHost;
+  browserUrl(sandboxId: string, port: number): Promise<string>;
+}
+
+async function startSandboxes(options: LocalStackOptions, dataDir: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
+  if (options.realAgentSphere) {
+    const apiKey = process.env.AGENTSPHERE_API_KEY;
+    if (!apiKey) throw new Error('--real-agentsphere needs AGENTSPHERE_API_KEY in the environment');
+    const domain = process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run';
+    return { apiKey, domain, browserUrl: async (sandboxId, port) => `https://${port}-${sandboxId}.${domain}/` };
+  }
+  const host = await startSandboxHost({ stateDir: join(dataDir, 'sandbox-host') });
+  // Kill every sandbox before anything else stops (stops run in reverse order).
+  stops.push(() => host.close());
+  const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });
+  stops.push(unroute);
+  return { apiKey: host.apiKey, domain: host.domain, host, browserUrl: (sandboxId, port) => host.browserUrl(sandboxId, port) };
+}
+
+async function loadHandlers(wrap: LocalStackOptions['wrapHandler']): Promise<Record<HandlerName, LocalLambdaHandler>> {
+  const entries = await Promise.all(
+    (Object.keys(HANDLERS) as HandlerName[]).map(async (name) => {
+      const module = (await import(pathToFileURL(join(PROJECT_ROOT, HANDLERS[name])).href)) as { handler: LocalLambdaHandler };
+      return [name, wrap ? wrap(name, module.handler) : module.handler] as const;
+    }),
+  );
+  return Object.fromEntries(entries) as Record<HandlerName, LocalLambdaHandler>;
+}
