@@ -7,6 +7,7 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEFAULT_LIMITS, deploymentRequestSchema, describeIssues, type DeploymentLimits, type DeploymentRequest } from '../shared/deployments/deployment-request.ts';
+import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
 import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
@@ -34,8 +35,13 @@ interface SubmitInput {
   request: DeploymentRequest;
 }
 
+const batchPlan = {
+  maxBatchBytes: numberEnv('BATCH_MAX_BYTES', DEFAULT_BATCH_PLAN.maxBatchBytes),
+  maxBatchFiles: numberEnv('BATCH_MAX_FILES', DEFAULT_BATCH_PLAN.maxBatchFiles),
+};
+
 async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
-  const deployment = await submitDeployment(await deploymentDependencies(), { userId, request });
+  const deployment = await submitDeployment(await deploymentDependencies(), { userId, request, batchPlan });
   logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });
   metrics.addMetric(METRIC.deploymentsStarted, MetricUnit.Count, 1);
   return deploymentView(deployment);

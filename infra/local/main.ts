@@ -1,0 +1,78 @@
+/**
+ * `npm start`: the whole CodeRunner system on this machine. Prints the API URL, a token for a dev
+ * user and a curl example; Ctrl-C kills every sandbox and stops everything.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalStack } from './local-stack.ts';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.CODERUNNER_API_PORT ?? '3001' },
+    'data-dir': { type: 'string', default: process.env.CODERUNNER_DATA_DIR },
+    'dev-user': { type: 'string', default: 'dev-user' },
+    'real-agentsphere': { type: 'boolean', default: false },
+  },
+});
+
+const started = performance.now();
+const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
+const stack = await startLocalStack({
+  apiPort: Number(values.port),
+  ...(dataDir ? { dataDir } : {}),
+  realAgentSphere: values['real-agentsphere'],
+  // Readable logs on a terminal, and no metric documents in them.
+  environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true' },
+  onExecutionStatusChange: (event) => void announce(event.detail.name, event.detail.status),
+});
+const token = await stack.issueToken(values['dev-user']);
+const seconds = ((performance.now() - started) / 1000).toFixed(1);
+
+// Where the CLI and other tools find the running stack.
+const stateFile = resolve('.coderunner', 'local-stack.json');
+await mkdir(resolve('.coderunner'), { recursive: true });
+await writeFile(stateFile, JSON.stringify({ apiUrl: stack.apiUrl, token, pid: process.pid }, null, 2), { mode: 0o600 });
+
+console.log(`
+CodeRunner local stack ready in ${seconds} s
+  API:        ${stack.apiUrl}
+  sandboxes:  ${stack.sandboxHost ? `local sandbox host ${stack.sandboxHost.url}` : 'real AgentSphere'}
+  state:      ${dataDir ? `${dataDir} (DynamoDB in memory; S3 objects and sandbox trees on disk)` : 'in memory and a temporary directory, gone on exit'}
+  dev token for "${values['dev-user']}" (also in ${stateFile}):
+    export TOKEN=${token}
+
+Try it:
+  curl -s -X POST ${stack.apiUrl}/deployments \\
+    -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"projectId":"hello","files":[{"path":"server.js","content":"require(\\"http\\").createServer((q,s)=>s.end(\\"hello\\")).listen(process.env.PORT)"}],"options":{"startCommand":"node server.js","healthPath":"/"}}'
+  curl -s ${stack.apiUrl}/deployments/<deploymentId> -H "authorization: Bearer $TOKEN"
+
+Ctrl-C stops everything and kills every sandbox.
+`);
+
+async function announce(deploymentId: string, status: string): Promise<void> {
+  if (status !== 'SUCCEEDED') return console.log(`deployment ${deploymentId}: saga ${status.toLowerCase()}`);
+  const response = await fetch(`${stack.apiUrl}/deployments/${deploymentId}`, { headers: { authorization: `Bearer ${token}` } });
+  const deployment = (await response.json()) as { sandboxId?: string; options?: { port: number } };
+  // Another user's deployment is not ours to show.
+  if (!response.ok || !deployment.sandboxId || !deployment.options) return console.log(`deployment ${deploymentId}: running`);
+  const url = await stack.browserUrl(deployment.sandboxId, deployment.options.port);
+  console.log(`deployment ${deploymentId}: running, open ${url}`);
+}
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping, killing every sandbox...`);
+    void stack.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  });
+}
