@@ -9,7 +9,8 @@ export const SERVICE_NAME = 'coderunner';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-export const metrics = new Metrics({ namespace: 'CodeRunner', serviceName: SERVICE_NAME });
+// Its own warnings (e.g. no metrics in an invocation) go through the structured logger.
+export const metrics = new Metrics({ namespace: 'CodeRunner', serviceName: SERVICE_NAME, logger });
 
 export const METRIC = {
   deploymentsStarted: 'DeploymentsStarted',

@@ -1,0 +1,89 @@
+/**
+ * The deployment saga end to end over HTTP, with every local component real: the API, the
+ * state machine from the synthesized template, DynamoDB, S3 and the local sandbox host.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPort } from '../support/local-sandbox-host.ts';
+import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { projectFiles } from '../support/project-files.ts';
+
+let fixture: StackFixture;
+
+beforeAll(async () => {
+  fixture = await startStackFixture();
+});
+
+afterAll(async () => {
+  await fixture?.stop();
+});
+
+describe('deploying a project', () => {
+  it('runs a small Node app, serves it, and stops serving it once deleted', async () => {
+    // Prepare
+    const port = freshPort();
+    const files = await projectFiles('hello-node');
+
+    // Act
+    const accepted = await fixture.api.deploy({
+      projectId: 'hello',
+      files,
+      options: { port, startCommand: 'node server.js', env: { GREETING_NAME: 'e2e' } },
+    });
+    const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
+    const served = await fetch(running.url);
+    const servedText = await served.text();
+    const deleted = await fixture.api.delete(accepted.body.deploymentId);
+    const afterDelete = await fetch(running.url);
+    const status = await fixture.api.get(accepted.body.deploymentId);
+
+    // Assert
+    expect(accepted.status).toBe(202);
+    expect(accepted.headers.get('location')).toBe(`/deployments/${accepted.body.deploymentId}`);
+    expect(running).toMatchObject({ status: 'RUNNING', error: null, progress: { filesUploaded: files.length, filesTotal: files.length } });
+    expect(servedText).toBe('hello from e2e\n');
+    expect(deleted.body.status).toBe('TERMINATED');
+    expect(afterDelete.status).toBe(502);
+    expect(status.body).toMatchObject({ status: 'TERMINATED', url: null });
+    expect(liveSandboxesOf(fixture.stack, accepted.body.deploymentId)).toEqual([]);
+    expect(fixture.stack.sandboxHost!.registry.list()).toEqual([]);
+  });
+
+  it('installs a real dependency with npm inside the sandbox and reaches RUNNING', async () => {
+    // Prepare
+    const port = freshPort();
+
+    // Act: no startCommand: it is inferred from package.json scripts.start
+    const accepted = await fixture.api.deploy({
+      projectId: 'with-dependency',
+      files: await projectFiles('with-dependency'),
+      options: { port, installCommand: 'npm install --no-audit --no-fund', healthPath: '/' },
+    });
+    const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED'], 120_000);
+    const served = await (await fetch(running.url)).text();
+
+    // Assert
+    expect(running.status, JSON.stringify(running.error)).toBe('RUNNING');
+    expect(running.options.startCommand).toBe('npm start');
+    expect(served).toBe('two days are 172800000 ms\n');
+    await fixture.api.delete(accepted.body.deploymentId);
+  }, 150_000);
+
+  it('uploads a project in several batches sized by bytes', async () => {
+    // Prepare: 40 files of 40 KB each, against 1 MB batches
+    const port = freshPort();
+    const filler = 'x'.repeat(40_000);
+    const files = [
+      ...(await projectFiles('hello-node')),
+      ...Array.from({ length: 40 }, (_, index) => ({ path: `assets/chunk-${index}.txt`, content: filler, encoding: 'utf8' })),
+    ];
+
+    // Act
+    const accepted = await fixture.api.deploy({ projectId: 'batched', files, options: { port, startCommand: 'node server.js' } });
+    const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
+
+    // Assert
+    expect(running.status).toBe('RUNNING');
+    expect(running.progress).toEqual({ filesUploaded: 41, filesTotal: 41, batchesTotal: 2 });
+    await fixture.api.delete(accepted.body.deploymentId);
+  });
+});
