@@ -172,11 +172,13 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldProble
       (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)),
       '',
     );
-    const rule = issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message;
+    // A record key's own rule sits one level down.
+    const detail = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+    const rule = issue.code === 'unrecognized_keys' ? 'unknown field' : detail;
     const message =
       issue.code === 'unrecognized_keys'
         ? `${field || 'body'} has unknown field(s): ${issue.keys.join(', ')}`
-        : `${field || 'body'} ${issue.message}`;
+        : `${field || 'body'} ${detail}`;
     return { field: field || '(body)', rule, message };
   });
 }
