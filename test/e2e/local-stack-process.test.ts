@@ -1,0 +1,75 @@
+/**
+ * `npm start` as a person runs it: a separate process that prints its API and a token, serves
+ * deployments, and on Ctrl-C kills every sandbox and leaves no process behind.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freshPort, processesMatching } from '../support/local-sandbox-host.ts';
+import { ApiClient } from '../support/local-stack-fixture.ts';
+import { projectFiles } from '../support/project-files.ts';
+
+const MAIN = fileURLToPath(new URL('../../infra/local/main.ts', import.meta.url));
+let workDir: string;
+let child: ChildProcess | undefined;
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+async function waitForOutput(process: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(pattern);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match);
+      }
+    };
+    process.stdout!.on('data', onData);
+    process.stderr!.on('data', onData);
+  });
+}
+
+describe('the local stack as a process', () => {
+  it('kills every sandbox and leaves no process behind on Ctrl-C', async () => {
+    // Prepare: start it the way `npm start` does, in a scratch directory
+    workDir = await mkdtemp(join(tmpdir(), 'coderunner-start-'));
+    child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', join(workDir, 'data')], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+    const { token } = JSON.parse(await readFile(join(workDir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string };
+    const api = new ApiClient(apiUrl!, token);
+    const marker = `marker-${randomUUID()}`;
+    const accepted = await api.deploy({
+      projectId: 'ctrl-c',
+      files: await projectFiles('hello-node'),
+      options: { port: freshPort(), startCommand: `node server.js ${marker}` },
+    });
+    await api.waitForStatus(accepted.body.deploymentId, ['RUNNING'], 30_000);
+    const runningBefore = await processesMatching(marker);
+    // The sandbox's namespace holder names its directory, which is under workDir.
+    const sandboxProcessesBefore = await processesMatching(workDir);
+
+    // Act
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    const exitCode = await exited;
+    await sleep(200);
+
+    // Assert
+    expect(runningBefore.length).toBeGreaterThan(0);
+    expect(sandboxProcessesBefore.length).toBeGreaterThan(0);
+    expect(exitCode).toBe(0);
+    expect(await processesMatching(marker)).toEqual([]);
+    expect(await processesMatching(workDir)).toEqual([]);
+  }, 120_000);
+});
