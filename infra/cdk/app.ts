@@ -2,7 +2,7 @@
  * The CDK app (`npx cdk synth`, `npx cdk deploy`). Settings come from CDK context (cdk.json or
  * `-c key=value`); synth works offline without credentials.
  */
-import { App } from 'aws-cdk-lib';
+import { App, Duration } from 'aws-cdk-lib';
 import { fileURLToPath } from 'node:url';
 import { CodeRunnerStack } from './coderunner-stack.ts';
 
@@ -29,6 +29,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Code
     agentSphereDomain: context('agentSphereDomain', 'agentsphere.run'),
     jwtIssuer: context('jwtIssuer', 'https://auth.example.com/'),
     jwtAudience: context('jwtAudience', 'coderunner-api').split(','),
+    sweepInterval: Duration.minutes(Number(context('sweepIntervalMinutes', '5'))),
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   return { app, stack };

@@ -12,6 +12,13 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Secret, type ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke as ScheduledLambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
@@ -27,6 +34,8 @@ export interface CodeRunnerStackProps extends StackProps {
   logRetention?: RetentionDays;
   /** Where the project root is (handler entries are relative to it). */
   projectRoot: string;
+  /** How often the sweep runs. */
+  sweepInterval?: Duration;
 }
 
 interface FunctionSettings {
@@ -43,6 +52,8 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   start: { timeout: Duration.seconds(400) },
   health: { timeout: Duration.seconds(25) },
   kill: { timeout: Duration.seconds(110) },
+  sweep: { timeout: Duration.minutes(2) },
+  executionStatusChange: { timeout: Duration.seconds(110) },
 };
 
 export class CodeRunnerStack extends Stack {
@@ -52,6 +63,7 @@ export class CodeRunnerStack extends Stack {
   readonly stagingBucket: Bucket;
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
+  readonly cleanupDeadLetters: Queue;
 
   constructor(scope: Construct, id: string, props: CodeRunnerStackProps) {
     super(scope, id, props);
@@ -80,7 +92,15 @@ export class CodeRunnerStack extends Stack {
           partitionKey: { name: 'activePartition', type: AttributeType.STRING },
           sortKey: { name: 'expiresAt', type: AttributeType.STRING },
         },
+        // Sparse: only records the saga is working on; the sweep finds stuck ones here.
+        {
+          indexName: DEPLOYMENTS_TABLE_KEYS.inFlightIndex,
+          partitionKey: { name: 'inFlightPartition', type: AttributeType.STRING },
+          sortKey: { name: 'stepStartedAt', type: AttributeType.STRING },
+        },
       ],
+      // Housekeeping items (the sweep's claims) expire; correctness never waits for TTL.
+      timeToLiveAttribute: DEPLOYMENTS_TABLE_KEYS.timeToLive,
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -133,7 +153,7 @@ export class CodeRunnerStack extends Stack {
     this.stagingBucket.grantDelete(fns.apiCreateDeployment);
     this.stateMachine.stateMachine.grantStartExecution(fns.apiCreateDeployment);
     this.deploymentsTable.grantReadData(fns.apiGetDeployment);
-    for (const fn of [fns.apiDeleteDeployment, fns.create, fns.uploadBatch, fns.start, fns.health, fns.kill]) {
+    for (const fn of [fns.apiDeleteDeployment, fns.create, fns.uploadBatch, fns.start, fns.health, fns.kill, fns.sweep, fns.executionStatusChange]) {
       this.deploymentsTable.grantReadWriteData(fn);
       apiKeySecret.grantRead(fn);
     }
@@ -155,8 +175,64 @@ export class CodeRunnerStack extends Stack {
       });
     }
 
+    this.cleanupDeadLetters = this.#backstops(props);
+
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
+  }
+
+  /**
+   * What the saga's Catch cannot cover: the scheduled sweep, cleanup on execution status
+   * changes (timeouts, aborts, uncatchable errors), a dead-letter queue for cleanups that failed
+   * every retry, and alarms.
+   */
+  #backstops(props: CodeRunnerStackProps): Queue {
+    const { sweep, executionStatusChange } = this.functions;
+    const stateMachine = this.stateMachine.stateMachine;
+    for (const fn of [sweep, executionStatusChange]) {
+      this.deploymentsTable.grantReadWriteData(fn);
+      this.stagingBucket.grantRead(fn);
+      this.stagingBucket.grantDelete(fn);
+    }
+    stateMachine.grantRead(sweep);
+
+    new Schedule(this, 'SweepSchedule', {
+      description: 'CodeRunner sweep: expired, stuck, orphaned and lost sandboxes',
+      schedule: ScheduleExpression.rate(props.sweepInterval ?? Duration.minutes(5)),
+      target: new ScheduledLambdaInvoke(sweep, { retryAttempts: 0 }),
+    });
+
+    const deadLetters = new Queue(this, 'CleanupDeadLetters', {
+      retentionPeriod: Duration.days(14),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    executionStatusChange.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(deadLetters) });
+    new Rule(this, 'ExecutionEndedRule', {
+      description: 'Clean up deployments whose execution failed, timed out or was aborted',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { status: ['FAILED', 'TIMED_OUT', 'ABORTED'], stateMachineArn: [stateMachine.stateMachineArn] },
+      },
+      targets: [new LambdaFunction(executionStatusChange, { deadLetterQueue: deadLetters, retryAttempts: 4, maxEventAge: Duration.hours(2) })],
+    });
+
+    const metric = (metricName: string) =>
+      new Metric({ namespace: 'CodeRunner', metricName, dimensionsMap: { service: 'coderunner' }, statistic: 'Sum', period: Duration.minutes(15) });
+    const alarm = (id: string, description: string, source: Metric) =>
+      new Alarm(this, id, {
+        alarmDescription: description,
+        metric: source,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+      });
+    alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors'));
+    alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled'));
+    alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible());
+    return deadLetters;
   }
 
   /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */

@@ -11,6 +11,8 @@ export const HANDLERS = {
   start: 'functions/handlers/start.ts',
   health: 'functions/handlers/health.ts',
   kill: 'functions/handlers/kill.ts',
+  sweep: 'functions/handlers/sweep.ts',
+  executionStatusChange: 'functions/handlers/execution-status-change.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;

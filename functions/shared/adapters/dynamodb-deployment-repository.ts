@@ -7,9 +7,9 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deployment } from '../deployments/deployment.ts';
-import { isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
+import { IN_FLIGHT_STATUSES, isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../deployments/errors.ts';
-import type { DeploymentPage, DeploymentRepository, NewDeployment, TransitionChanges } from '../deployments/ports.ts';
+import type { DeploymentPage, DeploymentRepository, ExpectedState, NewDeployment, SweepBookkeeping, TransitionChanges } from '../deployments/ports.ts';
 
 /** Index names and key attributes; the CDK stack declares the same. */
 export const DEPLOYMENTS_TABLE_KEYS = {
@@ -18,12 +18,16 @@ export const DEPLOYMENTS_TABLE_KEYS = {
   byOwnerIndex: 'byOwner',
   byOwnerProjectIndex: 'byOwnerProject',
   activeByExpiryIndex: 'activeByExpiry',
+  inFlightIndex: 'inFlight',
+  timeToLive: 'ttl',
 } as const;
 
 const RECORD_SORT_KEY = 'DEPLOYMENT';
 /** Present only while a sandbox may be alive: the active-by-expiry index is sparse. */
 const ACTIVE_PARTITION = 'ACTIVE';
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition'];
+/** Present only while the saga works on the record: the in-flight index is sparse too. */
+const IN_FLIGHT_PARTITION = 'IN_FLIGHT';
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition', 'inFlightPartition', 'stepStartedAt'];
 
 export interface DynamoDbDeploymentRepositoryOptions {
   client: DynamoDBClient;
@@ -31,7 +35,7 @@ export interface DynamoDbDeploymentRepositoryOptions {
   now?: () => Date;
 }
 
-export class DynamoDbDeploymentRepository implements DeploymentRepository {
+export class DynamoDbDeploymentRepository implements DeploymentRepository, SweepBookkeeping {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
@@ -54,7 +58,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository {
     await this.#documents.send(
       new PutCommand({
         TableName: this.#tableName,
-        Item: { ...keysOf(record), ...record },
+        Item: { ...keysOf(record), ...inFlightKeys(record.status, now), ...record },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -69,11 +73,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository {
   }
 
   async transition(deploymentId: string, to: DeploymentStatus, changes: TransitionChanges = {}): Promise<Deployment> {
-    const now = this.#now().toISOString();
-    const update = new UpdateBuilder(now);
-    update.set('status', to);
-    update.setNested('timestamps', to, now);
-    applyChanges(update, changes, to);
+    const update = this.#statusUpdate(to, changes);
     const predecessors = legalPredecessors(to);
     const allowed = predecessors.map((status, index) => update.value(`from${index}`, status));
     try {
@@ -94,6 +94,34 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository {
       if (current.status === to) return current;
       throw new IllegalTransitionError(deploymentId, current.status, to);
     }
+  }
+
+  async transitionFrom(deploymentId: string, expected: ExpectedState, to: DeploymentStatus, changes: TransitionChanges = {}): Promise<Deployment | undefined> {
+    const update = this.#statusUpdate(to, changes);
+    const condition = `#status = ${update.value('expectedStatus', expected.status)} AND #version = ${update.value('expectedVersion', expected.version)}`;
+    try {
+      const { Attributes } = await this.#documents.send(
+        new UpdateCommand({ TableName: this.#tableName, Key: primaryKey(deploymentId), ...update.build(condition), ReturnValues: 'ALL_NEW' }),
+      );
+      return toDeployment(Attributes!);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  #statusUpdate(to: DeploymentStatus, changes: TransitionChanges): UpdateBuilder {
+    const now = this.#now().toISOString();
+    const update = new UpdateBuilder(now);
+    update.set('status', to);
+    update.setNested('timestamps', to, now);
+    applyChanges(update, changes, to);
+    if (IN_FLIGHT_STATUSES.has(to)) update.set('stepStartedAt', now);
+    else {
+      update.remove('inFlightPartition');
+      update.remove('stepStartedAt');
+    }
+    return update;
   }
 
   async update(deploymentId: string, changes: TransitionChanges): Promise<Deployment> {
@@ -149,6 +177,50 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository {
       Limit: options.limit ?? 100,
       ExclusiveStartKey: decodeToken(options.nextToken),
     });
+  }
+
+  async listInFlightSince(before: Date, options: { limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
+    return this.#query({
+      IndexName: DEPLOYMENTS_TABLE_KEYS.inFlightIndex,
+      KeyConditionExpression: 'inFlightPartition = :inFlight AND stepStartedAt < :before',
+      ExpressionAttributeValues: { ':inFlight': IN_FLIGHT_PARTITION, ':before': before.toISOString() },
+      ScanIndexForward: true,
+      Limit: options.limit ?? 100,
+      ExclusiveStartKey: decodeToken(options.nextToken),
+    });
+  }
+
+  async claim(name: string, ttlSeconds: number): Promise<boolean> {
+    const now = Math.floor(this.#now().getTime() / 1000);
+    try {
+      await this.#documents.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: { pk: `CLAIM#${name}`, sk: 'CLAIM', ttl: now + ttlSeconds },
+          // DynamoDB deletes expired items late (up to days): the condition decides, not TTL.
+          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':now': now },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#tableName, Key: { pk: `CURSOR#${name}`, sk: 'CURSOR' }, ConsistentRead: true }),
+    );
+    return typeof Item?.cursor === 'string' ? Item.cursor : undefined;
+  }
+
+  async putCursor(name: string, cursor: string | undefined): Promise<void> {
+    await this.#documents.send(
+      new PutCommand({ TableName: this.#tableName, Item: { pk: `CURSOR#${name}`, sk: 'CURSOR', ...(cursor ? { cursor } : {}) } }),
+    );
   }
 
   async #query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<DeploymentPage> {
@@ -232,6 +304,10 @@ function keysOf(deployment: Deployment) {
     gsi2pk: ownerProjectKey(deployment.userId, deployment.projectId),
     gsi2sk: sortKey,
   };
+}
+
+function inFlightKeys(status: DeploymentStatus, now: string) {
+  return IN_FLIGHT_STATUSES.has(status) ? { inFlightPartition: IN_FLIGHT_PARTITION, stepStartedAt: now } : {};
 }
 
 function toDeployment(item: Record<string, unknown>): Deployment {

@@ -1,6 +1,6 @@
-/** Starts deployment sagas with Step Functions. */
-import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { WorkflowInput, Workflows } from '../deployments/ports.ts';
+/** Starts deployment sagas with Step Functions, and tells whether one still runs. */
+import { DescribeExecutionCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { ExecutionState, WorkflowInput, Workflows } from '../deployments/ports.ts';
 
 export interface SfnWorkflowsOptions {
   client: SFNClient;
@@ -23,5 +23,15 @@ export class SfnWorkflows implements Workflows {
       new StartExecutionCommand({ stateMachineArn: this.#stateMachineArn, name: input.deploymentId, input: JSON.stringify(input) }),
     );
     return executionArn!;
+  }
+
+  async status(executionArn: string): Promise<ExecutionState> {
+    try {
+      const { status } = await this.#client.send(new DescribeExecutionCommand({ executionArn }));
+      return (status ?? 'NOT_FOUND') as ExecutionState;
+    } catch (error) {
+      if ((error as Error).name === 'ExecutionDoesNotExist') return 'NOT_FOUND';
+      throw error;
+    }
   }
 }

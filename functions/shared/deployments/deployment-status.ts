@@ -20,6 +20,9 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
 
+/** The saga is still working on these: a record that stays in one too long is stuck. */
+export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
+
 /** Statuses in which a sandbox may exist and costs money. */
 export const ACTIVE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']);
 
@@ -37,10 +40,11 @@ export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> =
 
 const LEGAL_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
   PENDING: ['CREATING', 'FAILED', 'TERMINATED'],
-  CREATING: ['UPLOADING', 'FAILED', 'TERMINATED'],
-  UPLOADING: ['STARTING', 'FAILED', 'TERMINATED'],
-  STARTING: ['CHECKING_HEALTH', 'FAILED', 'TERMINATED'],
-  CHECKING_HEALTH: ['RUNNING', 'FAILED', 'TERMINATED'],
+  // A sandbox can reach the end of its lifetime at any step (the sweep records it).
+  CREATING: ['UPLOADING', 'FAILED', 'TERMINATED', 'EXPIRED'],
+  UPLOADING: ['STARTING', 'FAILED', 'TERMINATED', 'EXPIRED'],
+  STARTING: ['CHECKING_HEALTH', 'FAILED', 'TERMINATED', 'EXPIRED'],
+  CHECKING_HEALTH: ['RUNNING', 'FAILED', 'TERMINATED', 'EXPIRED'],
   RUNNING: ['TERMINATED', 'EXPIRED', 'LOST'],
   FAILED: [],
   TERMINATED: [],

@@ -22,6 +22,12 @@ export interface DeploymentPage {
   nextToken?: string;
 }
 
+/** The status and version a conditional write expects to find. */
+export interface ExpectedState {
+  status: DeploymentStatus;
+  version: number;
+}
+
 export interface DeploymentRepository {
   /** Stores a new deployment in PENDING; fails if the id exists. */
   create(deployment: NewDeployment): Promise<Deployment>;
@@ -32,6 +38,12 @@ export interface DeploymentRepository {
    * IllegalTransitionError if the record is in a status `to` cannot follow.
    */
   transition(deploymentId: string, to: DeploymentStatus, changes?: TransitionChanges): Promise<Deployment>;
+  /**
+   * Moves the deployment to `to` only if it is still exactly as `expected` (status and version):
+   * undefined when anyone changed it in between. The sweep uses it so that of two racing
+   * writers exactly one acts.
+   */
+  transitionFrom(deploymentId: string, expected: ExpectedState, to: DeploymentStatus, changes?: TransitionChanges): Promise<Deployment | undefined>;
   /** Records the sandbox's fields without a status change (e.g. the sandbox id as soon as it exists). */
   update(deploymentId: string, changes: TransitionChanges): Promise<Deployment>;
   /** Records that batch `index` wrote `files` files (idempotent per index). */
@@ -40,6 +52,16 @@ export interface DeploymentRepository {
   listByOwner(userId: string, options?: { projectId?: string; limit?: number; nextToken?: string }): Promise<DeploymentPage>;
   /** Deployments with a live sandbox whose expiry is before `before`, soonest first. */
   listActiveExpiringBefore(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+  /** Deployments the saga works on whose current step started before `before`, oldest first. */
+  listInFlightSince(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+}
+
+/** What the sweep keeps between and during runs. */
+export interface SweepBookkeeping {
+  /** True for exactly one caller per name until the claim expires. */
+  claim(name: string, ttlSeconds: number): Promise<boolean>;
+  getCursor(name: string): Promise<string | undefined>;
+  putCursor(name: string, cursor: string | undefined): Promise<void>;
 }
 
 export interface StagedFile {
@@ -67,6 +89,8 @@ export interface FileStaging {
   deleteAll(deploymentId: string): Promise<void>;
 }
 
+export type ExecutionState = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'NOT_FOUND';
+
 export interface WorkflowInput {
   deploymentId: string;
   batches: StagedBatchRef[];
@@ -75,4 +99,6 @@ export interface WorkflowInput {
 export interface Workflows {
   /** Starts the deployment saga; idempotent per deployment id. Returns the execution's ARN. */
   start(input: WorkflowInput): Promise<string>;
+  /** The execution's status; NOT_FOUND when Step Functions does not know it. */
+  status(executionArn: string): Promise<ExecutionState>;
 }

@@ -24,6 +24,11 @@ export function dynamoDbClient(): DynamoDBClient {
   return dynamoDb;
 }
 
+/** The sweep's claims and cursors live in the deployments table. */
+export function sweepBookkeeping(): DynamoDbDeploymentRepository {
+  return new DynamoDbDeploymentRepository({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });
+}
+
 /** Everything a handler may use; adapters a handler does not touch are never called. */
 export function deploymentDependencies(): Promise<DeploymentDependencies> {
   cached ??= buildDependencies().catch((error: unknown) => {

@@ -1,0 +1,49 @@
+/**
+ * Scheduled sweep (EventBridge Scheduler, every 5 minutes by default): reaps expired, stuck and
+ * orphaned sandboxes and marks lost ones. Stops well before the Lambda timeout; the next run
+ * carries on.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { runSweep } from '../shared/deployments/sweep/run-sweep.ts';
+import { SWEEP_PHASES } from '../shared/deployments/sweep/sweep-report.ts';
+import { deploymentDependencies, sweepBookkeeping } from '../shared/runtime/dependencies.ts';
+import { numberEnv } from '../shared/runtime/environment.ts';
+import { logger, metrics } from '../shared/runtime/observability.ts';
+
+/** Time kept back from the Lambda timeout for the last item and the report. */
+const SAFETY_MARGIN_MS = 15_000;
+
+export const handler = middy(async (_event: unknown, context: Context) => {
+  const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
+  const report = await runSweep(
+    {
+      ...(await deploymentDependencies()),
+      bookkeeping: sweepBookkeeping(),
+      onError: (phase, error, subject) => logger.error('sweep item failed', { phase, subject, error: error as Error }),
+    },
+    {
+      budgetMs,
+      orphanGraceSeconds: numberEnv('SWEEP_ORPHAN_GRACE_SECONDS', 120),
+      maxItemsPerPhase: numberEnv('SWEEP_MAX_ITEMS_PER_PHASE', 500),
+    },
+  );
+  for (const phase of SWEEP_PHASES) {
+    const counts = report.phases[phase];
+    const single = metrics.singleMetric();
+    single.addDimension('phase', phase);
+    single.addMetric('SweepExamined', MetricUnit.Count, counts.examined);
+    single.addMetric('SweepKilled', MetricUnit.Count, counts.killed);
+    single.addMetric('SweepMarked', MetricUnit.Count, counts.marked);
+    single.addMetric('SweepErrors', MetricUnit.Count, counts.errors);
+  }
+  metrics.addMetric('SweepErrors', MetricUnit.Count, report.totals.errors);
+  metrics.addMetric('OrphansKilled', MetricUnit.Count, report.phases.orphans.killed);
+  logger.info('sweep done', { ...report });
+  return report;
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));

@@ -1,0 +1,30 @@
+/**
+ * Cleanup for what the saga's Catch cannot see: an execution that timed out, was aborted, or
+ * failed with an uncatchable error (States.DataLimitExceeded, States.Runtime). Driven by the
+ * "Step Functions Execution Status Change" event. Idempotent: after the saga's own cleanup it
+ * only confirms that no sandbox is left.
+ */
+import { STEP_OF_STATUS } from '../deployment-status.ts';
+import type { DeploymentDependencies } from '../dependencies.ts';
+import { cleanUpFailedDeployment, type CleanupResult } from './clean-up-failed-deployment.ts';
+
+export interface ExecutionEnded {
+  /** The execution's name: the deployment id. */
+  name: string;
+  status: 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+  error?: string | null;
+  cause?: string | null;
+}
+
+export async function cleanUpAfterExecution(dependencies: DeploymentDependencies, event: ExecutionEnded): Promise<CleanupResult> {
+  const deployment = await dependencies.deployments.get(event.name);
+  const step = (deployment && STEP_OF_STATUS[deployment.status]) ?? 'create';
+  return cleanUpFailedDeployment(dependencies, {
+    deploymentId: event.name,
+    failedStep: step,
+    error: {
+      Error: event.error ?? `Execution${event.status === 'TIMED_OUT' ? 'TimedOut' : event.status === 'ABORTED' ? 'Aborted' : 'Failed'}`,
+      Cause: event.cause ?? `the execution ${event.status.toLowerCase().replace('_', ' ')} in step ${step}`,
+    },
+  });
+}

@@ -1,0 +1,364 @@
+/**
+ * The synthesized CDK stack: runtime and logging of every function, the staging bucket, the
+ * table's indexes, the HTTP API's JWT protection, the saga's timeouts, retries and cleanup, and
+ * least-privilege IAM.
+ */
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, inject, it } from 'vitest';
+import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DEPLOYMENT_STEPS } from '../../functions/shared/deployments/deployment-status.ts';
+import type { HandlerName } from '../../infra/cdk/handlers.ts';
+import { ROUTES } from '../../infra/cdk/handlers.ts';
+import { lambdaTasks, walkStates } from '../../infra/local/step-functions/lambda-tasks.ts';
+import { resolveStateMachineDefinition, type CfnTemplate } from '../../infra/local/step-functions/resolve-definition.ts';
+
+const synthesized = inject('synthesizedStack');
+const template = Template.fromJSON(synthesized.template);
+const resources = synthesized.template.Resources;
+
+type Resource = { Type: string; Properties?: Record<string, any> };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+const functionEntries = Object.entries(synthesized.handlerByLogicalId) as [string, HandlerName][];
+
+function logicalIdOf(handler: HandlerName): string {
+  const entry = functionEntries.find(([, name]) => name === handler);
+  if (!entry) throw new Error(`no function for handler ${handler}`);
+  return entry[0];
+}
+
+/** The logical id a `{ Ref }` or `{ Fn::GetAtt: [id, attr] }` points at. */
+function referencedId(value: any): string | undefined {
+  return value?.Ref ?? value?.['Fn::GetAtt']?.[0];
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** Every statement of every policy attached to a role: AWS::IAM::Policy resources and inline policies. */
+function statementsOfRole(roleLogicalId: string): Statement[] {
+  const attached = Object.values(resources as Record<string, Resource>)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((policy) => (policy.Properties?.Roles ?? []).some((role: unknown) => referencedId(role) === roleLogicalId))
+    .flatMap((policy) => policy.Properties!.PolicyDocument.Statement as Statement[]);
+  const inline = ((resources[roleLogicalId]?.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+    (policy) => policy.PolicyDocument.Statement,
+  );
+  return [...attached, ...inline];
+}
+
+function roleOfFunction(functionLogicalId: string): string {
+  const role = referencedId(resources[functionLogicalId]!.Properties!.Role);
+  if (!role) throw new Error(`function ${functionLogicalId} has no role reference`);
+  return role;
+}
+
+function statementsOfFunction(handler: HandlerName): Statement[] {
+  return statementsOfRole(roleOfFunction(logicalIdOf(handler)));
+}
+
+/** Whether a statement's resources include the given resource (directly or through a Join on its ARN). */
+function touches(statement: Statement, logicalId: string): boolean {
+  return JSON.stringify(statement.Resource).includes(`"${logicalId}"`);
+}
+
+const allStatements = Object.entries(resources as Record<string, Resource>).flatMap(([logicalId, resource]) =>
+  resource.Type === 'AWS::IAM::Role' ? statementsOfRole(logicalId).map((statement) => ({ role: logicalId, statement })) : [],
+);
+
+describe('Lambda functions', () => {
+  it('are exactly the project handlers, one function each', () => {
+    // Prepare
+    const expected = Object.keys(synthesized.handlerByLogicalId).sort();
+
+    // Act
+    const functions = Object.keys(template.findResources('AWS::Lambda::Function')).sort();
+
+    // Assert
+    expect(functions).toEqual(expected);
+  });
+
+  it.each(functionEntries)('%s (%s) runs on nodejs24.x with handler index.handler', (logicalId) => {
+    // Prepare
+    const properties = resources[logicalId]!.Properties!;
+
+    // Act
+    const { Runtime, Handler } = properties;
+
+    // Assert
+    expect({ Runtime, Handler }).toEqual({ Runtime: 'nodejs24.x', Handler: 'index.handler' });
+  });
+
+  it.each(functionEntries)('%s (%s) logs to its own log group with a retention', (logicalId) => {
+    // Prepare
+    const logGroupId = referencedId(resources[logicalId]!.Properties!.LoggingConfig?.LogGroup);
+
+    // Act
+    const logGroup = logGroupId ? resources[logGroupId] : undefined;
+
+    // Assert
+    expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup?.Properties?.RetentionInDays).toEqual(expect.any(Number));
+  });
+
+  it('share no log group between functions', () => {
+    // Prepare
+    const logGroups = functionEntries.map(([logicalId]) => referencedId(resources[logicalId]!.Properties!.LoggingConfig?.LogGroup));
+
+    // Act
+    const distinct = new Set(logGroups);
+
+    // Assert
+    expect(distinct.size).toBe(functionEntries.length);
+  });
+});
+
+describe('the staging bucket', () => {
+  const bucket = resources[synthesized.logicalIds.stagingBucket]!;
+
+  it('expires staged files with an enabled lifecycle rule', () => {
+    // Prepare
+    const rules = bucket.Properties!.LifecycleConfiguration?.Rules ?? [];
+
+    // Act
+    const expiring = rules.filter((rule: any) => rule.Status === 'Enabled' && typeof rule.ExpirationInDays === 'number');
+
+    // Assert
+    expect(expiring).toHaveLength(1);
+    expect(expiring[0].ExpirationInDays).toBeGreaterThan(0);
+  });
+
+  it('blocks every kind of public access', () => {
+    // Prepare
+    const properties = bucket.Properties!;
+
+    // Act
+    const block = properties.PublicAccessBlockConfiguration;
+
+    // Assert
+    expect(block).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+  });
+});
+
+describe('the deployments table', () => {
+  it.each([
+    [DEPLOYMENTS_TABLE_KEYS.byOwnerIndex, 'gsi1pk', 'gsi1sk'],
+    [DEPLOYMENTS_TABLE_KEYS.byOwnerProjectIndex, 'gsi2pk', 'gsi2sk'],
+    [DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex, 'activePartition', 'expiresAt'],
+  ])('has the GSI %s keyed by %s and %s', (indexName, partitionKey, sortKey) => {
+    // Prepare
+    const table = resources[synthesized.logicalIds.deploymentsTable]!;
+
+    // Act
+    const index = (table.Properties!.GlobalSecondaryIndexes as any[]).find((candidate) => candidate.IndexName === indexName);
+
+    // Assert
+    expect(index?.KeySchema).toEqual([
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ]);
+  });
+});
+
+describe('the HTTP API', () => {
+  const authorizers = template.findResources('AWS::ApiGatewayV2::Authorizer');
+  const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')) as Resource[];
+
+  it('has one JWT authorizer reading the Authorization header, with an issuer and an audience', () => {
+    // Prepare
+    const all = Object.values(authorizers) as Resource[];
+
+    // Act
+    const jwt = all.filter((authorizer) => authorizer.Properties?.AuthorizerType === 'JWT');
+
+    // Assert
+    expect(jwt).toHaveLength(1);
+    expect(jwt[0]!.Properties).toMatchObject({
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Issuer: expect.any(String), Audience: [expect.any(String)] },
+    });
+  });
+
+  it('has exactly the three deployment routes', () => {
+    // Prepare
+    const expected = ['POST /deployments', 'GET /deployments/{id}', 'DELETE /deployments/{id}'];
+
+    // Act
+    const routeKeys = routes.map((route) => route.Properties!.RouteKey);
+
+    // Assert
+    expect(routeKeys.sort()).toEqual(expected.sort());
+    expect(ROUTES.map((route) => route.routeKey).sort()).toEqual(expected.sort());
+  });
+
+  it.each(['POST /deployments', 'GET /deployments/{id}', 'DELETE /deployments/{id}'])('protects %s with the JWT authorizer', (routeKey) => {
+    // Prepare
+    const [authorizerId] = Object.keys(authorizers);
+
+    // Act
+    const route = routes.find((candidate) => candidate.Properties!.RouteKey === routeKey);
+
+    // Assert
+    expect(route?.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+  });
+});
+
+describe('the deployment state machine', () => {
+  const definition = resolveStateMachineDefinition(synthesized.template as CfnTemplate, synthesized.logicalIds.stateMachine);
+  const states = Array.from(walkStates(definition));
+  const stateByName = Object.fromEntries(states) as Record<string, Record<string, any>>;
+  const tasks = states.filter(([, state]) => state.Type === 'Task');
+  const handlerOfTask = Object.fromEntries(
+    lambdaTasks(definition).map((task) => [task.stateName, synthesized.handlerByLogicalId[task.functionLogicalId]]),
+  );
+  const cleanupState = Object.keys(handlerOfTask).find((stateName) => handlerOfTask[stateName] === 'kill');
+
+  it('bounds the whole execution with TimeoutSeconds', () => {
+    // Prepare: the definition is resolved from the template
+
+    // Act
+    const timeout = definition.TimeoutSeconds;
+
+    // Assert
+    expect(timeout).toEqual(expect.any(Number));
+    expect(timeout).toBeGreaterThan(0);
+  });
+
+  it('has the five Lambda tasks, each bound to its handler', () => {
+    // Prepare: the definition is resolved from the template
+
+    // Act
+    const bound = Object.values(handlerOfTask).sort();
+
+    // Assert
+    expect(bound).toEqual(['create', 'health', 'kill', 'start', 'uploadBatch']);
+  });
+
+  it.each(tasks.map(([name]) => name))('gives the Task %s a TimeoutSeconds', (stateName) => {
+    // Prepare
+    const state = stateByName[stateName]!;
+
+    // Act
+    const timeout = state.TimeoutSeconds;
+
+    // Assert
+    expect(timeout).toEqual(expect.any(Number));
+    expect(timeout).toBeGreaterThan(0);
+  });
+
+  it.each(tasks.map(([name]) => name))('retries SandboxRateLimitedError in the Task %s with full jitter', (stateName) => {
+    // Prepare
+    const retriers = (stateByName[stateName]!.Retry ?? []) as { ErrorEquals: string[]; JitterStrategy?: string }[];
+
+    // Act
+    const rateLimited = retriers.find((retrier) => retrier.ErrorEquals.includes('SandboxRateLimitedError'));
+
+    // Assert
+    expect(rateLimited).toMatchObject({ JitterStrategy: 'FULL', MaxAttempts: expect.any(Number) });
+  });
+
+  it('names every saga step in exactly one catch path', () => {
+    // Prepare
+    const catchers = states.filter(([name, state]) => name !== cleanupState && Array.isArray(state.Catch));
+
+    // Act
+    const failedSteps = catchers.flatMap(([, state]) => (state.Catch as { Next: string }[]).map((handler) => stateByName[handler.Next]?.Parameters?.failedStep));
+
+    // Assert
+    expect(failedSteps.sort()).toEqual([...DEPLOYMENT_STEPS].sort());
+  });
+
+  it.each(['Create', 'UploadBatches', 'Start', 'Health'])('catches every error of %s, records the failed step in a Pass and leads to Cleanup', (stateName) => {
+    // Prepare
+    const state = stateByName[stateName]!;
+
+    // Act
+    const [catcher] = state.Catch as { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+    const recorder = stateByName[catcher!.Next]!;
+
+    // Assert
+    expect(catcher).toMatchObject({ ErrorEquals: ['States.ALL'], ResultPath: '$.error' });
+    expect(recorder).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'deploymentId.$': '$.deploymentId', failedStep: expect.any(String), 'error.$': '$.error' },
+      Next: cleanupState,
+    });
+    expect(stateByName[cleanupState!]).toMatchObject({ Type: 'Task' });
+  });
+
+  it('uploads batches in a Map with a MaxConcurrency', () => {
+    // Prepare
+    const maps = states.filter(([, state]) => state.Type === 'Map');
+
+    // Act
+    const concurrency = maps.map(([, state]) => state.MaxConcurrency);
+
+    // Assert
+    expect(maps.map(([name]) => name)).toEqual(['UploadBatches']);
+    expect(concurrency[0]).toBeGreaterThan(0);
+  });
+});
+
+describe('least privilege', () => {
+  const WRITE_ACTION = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|PartiQL(Insert|Update|Delete)|\*)$/;
+  const deploymentsTable = synthesized.logicalIds.deploymentsTable;
+
+  it('resolves every function role to at least one policy (so the checks below look at something)', () => {
+    // Prepare
+    const handlers = functionEntries.map(([, handler]) => handler);
+
+    // Act
+    const withoutPolicy = handlers.filter((handler) => statementsOfFunction(handler).length === 0);
+
+    // Assert
+    expect(withoutPolicy).toEqual([]);
+  });
+
+  it('lets the GET deployment function read the table but never write it', () => {
+    // Prepare
+    const statements = statementsOfFunction('apiGetDeployment').filter((statement) => touches(statement, deploymentsTable));
+
+    // Act
+    const writes = statements.flatMap(actionsOf).filter((action) => WRITE_ACTION.test(action));
+
+    // Assert
+    expect(statements.flatMap(actionsOf)).toContain('dynamodb:GetItem');
+    expect(writes).toEqual([]);
+  });
+
+  it('gives the GET deployment function no Secrets Manager access', () => {
+    // Prepare
+    const statements = statementsOfFunction('apiGetDeployment');
+
+    // Act
+    const secretActions = statements.flatMap(actionsOf).filter((action) => action.startsWith('secretsmanager:'));
+
+    // Assert
+    expect(secretActions).toEqual([]);
+  });
+
+  it('lets only the API create function start executions', () => {
+    // Prepare
+    const startsExecutions = (statement: Statement) =>
+      actionsOf(statement).some((action) => ['states:StartExecution', 'states:*'].includes(action));
+
+    // Act
+    const roles = [...new Set(allStatements.filter(({ statement }) => startsExecutions(statement)).map(({ role }) => role))];
+
+    // Assert
+    expect(roles).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment'))]);
+  });
+
+  it('has no policy statement with Action "*"', () => {
+    // Prepare
+    const statements = allStatements;
+
+    // Act
+    const wildcards = statements.filter(({ statement }) => actionsOf(statement).includes('*'));
+
+    // Assert
+    expect(statements.length).toBeGreaterThan(0);
+    expect(wildcards).toEqual([]);
+  });
+});
