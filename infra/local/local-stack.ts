@@ -28,6 +28,9 @@ import { LocalStepFunctions, type ExecutionStatusChangeEvent, type LocalLambdaHa
 import { resolveStateMachineDefinition } from './step-functions/resolve-definition.ts';
 import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
 import { synthesizeStack, type SynthesizedStack } from './synthesized-stack.ts';
+import { createLambdaContext } from './step-functions/lambda-context.ts';
+import { startOperatorEndpoint } from './operator-endpoint.ts';
+import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
@@ -54,6 +57,12 @@ export interface LocalStackOptions {
   /** Wraps each Lambda handler (tests use it to inject faults into one step). */
   wrapHandler?: (name: HandlerName, handler: LocalLambdaHandler) => LocalLambdaHandler;
   onExecutionStatusChange?: (event: ExecutionStatusChangeEvent) => void;
+  /** Run the sweep on a timer, like the cloud's schedule (0 or undefined: only on demand). */
+  sweepIntervalMs?: number;
+  /** Keep DynamoDB data on disk under the data directory, so a restart finds it. */
+  persist?: boolean;
+  /** A sandbox host running as its own process (`npm run sandbox-host`), instead of one in-process. */
+  externalSandboxHost?: { url: string; apiKey: string; domain?: string };
 }
 
 export interface LocalStack {
@@ -63,6 +72,10 @@ export interface LocalStack {
   issueToken(subject: string): Promise<string>;
   sandboxHost?: SandboxHost;
   stepFunctions: LocalStepFunctions;
+  /** Operator endpoint: `POST /sweep` runs a sweep now. */
+  operatorUrl: string;
+  /** Runs the sweep handler once, now. */
+  sweep(): Promise<SweepReport>;
   /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
   browserUrl(sandboxId: string, port: number): Promise<string>;
   stop(): Promise<void>;
@@ -81,7 +94,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const synthesized = options.synthesized ?? synthesizeStack();
     const sandboxes = await startSandboxes(options, dataDir, stops);
 
-    const dynamoDb = await startLocalDynamoDb();
+    const dynamoDb = await startLocalDynamoDb(options.persist ? { directory: join(dataDir, 'dynamodb') } : {});
     stops.push(() => dynamoDb.close());
     const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [STAGING_BUCKET] });
     stops.push(() => s3.close());
@@ -120,7 +133,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       ),
       ...(options.probeIntervalMs !== undefined ? { waitTimeOverrides: { [PROBE_WAIT_STATE]: options.probeIntervalMs } } : {}),
       ...(options.retryIntervalMs !== undefined ? { retryIntervalMs: options.retryIntervalMs } : {}),
-      onStatusChange: (event) => options.onExecutionStatusChange?.(event),
+      // The cloud's EventBridge rule: failed, timed-out and aborted executions get cleaned up.
+      onStatusChange: async (event) => {
+        if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(event.detail.status)) {
+          await invoke(handlers.executionStatusChange, 'executionStatusChange', event, 110_000).catch((error: unknown) =>
+            console.error('[local-stack] cleanup after execution status change failed', error),
+          );
+        }
+        options.onExecutionStatusChange?.(event);
+      },
     });
     const sfnEndpoint = await startStepFunctionsEndpoint(stepFunctions);
     process.env.AWS_ENDPOINT_URL_SFN = sfnEndpoint.url;
@@ -128,6 +149,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stepFunctions.stopAll({ error: 'LocalStackStopped', cause: 'the local stack is shutting down' });
       await sfnEndpoint.close();
     });
+
+    // The cloud's schedule, and an operator endpoint to sweep on demand.
+    let sweeping: Promise<SweepReport> | undefined;
+    const sweep = () => {
+      // One sweep at a time per process, as one scheduled Lambda would be.
+      sweeping ??= (invoke(handlers.sweep, 'sweep', {}, 120_000) as Promise<SweepReport>).finally(() => {
+        sweeping = undefined;
+      });
+      return sweeping;
+    };
+    if (options.sweepIntervalMs) {
+      const timer = setInterval(() => void sweep().catch((error: unknown) => console.error('[local-stack] sweep failed', error)), options.sweepIntervalMs);
+      timer.unref();
+      stops.push(async () => {
+        clearInterval(timer);
+        await sweeping?.catch(() => undefined);
+      });
+    }
+    const operator = await startOperatorEndpoint({ sweep });
+    stops.push(() => operator.close());
 
     const jwt = await createLocalJwtAuthority({ keyFile: join(dataDir, 'jwt-signing-key.json') });
     const api = await startLocalHttpApi({
@@ -143,6 +184,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       issueToken: (subject) => jwt.issueToken(subject),
       sandboxHost: sandboxes.host,
       stepFunctions,
+      operatorUrl: operator.url,
+      sweep,
       browserUrl: sandboxes.browserUrl,
       stop,
     };
@@ -160,6 +203,15 @@ interface Sandboxes {
 }
 
 async function startSandboxes(options: LocalStackOptions, dataDir: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
+  if (options.externalSandboxHost) {
+    const { url, apiKey, domain = 'agentsphere.test' } = options.externalSandboxHost;
+    stops.push(routeAgentSphereToLocalHost({ hostUrl: url, domain }));
+    const browserUrl = async (sandboxId: string, port: number) => {
+      const response = await fetch(`${url}/_host/sandboxes/${sandboxId}/ports/${port}`);
+      return ((await response.json()) as { url: string }).url;
+    };
+    return { apiKey, domain, browserUrl };
+  }
   if (options.realAgentSphere) {
     const apiKey = process.env.AGENTSPHERE_API_KEY;
     if (!apiKey) throw new Error('--real-agentsphere needs AGENTSPHERE_API_KEY in the environment');
@@ -172,6 +224,16 @@ async function startSandboxes(options: LocalStackOptions, dataDir: string, stops
   const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });
   stops.push(unroute);
   return { apiKey: host.apiKey, domain: host.domain, host, browserUrl: (sandboxId, port) => host.browserUrl(sandboxId, port) };
+}
+
+/** Invokes a handler in-process the way Lambda would (a fresh context with the function's timeout). */
+function invoke(handler: LocalLambdaHandler, functionName: string, event: unknown, timeoutMs: number): Promise<unknown> {
+  const context = createLambdaContext({
+    functionName,
+    invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${functionName}`,
+    timeoutMs,
+  });
+  return Promise.resolve(handler(event, context));
 }
 
 async function loadHandlers(wrap: LocalStackOptions['wrapHandler']): Promise<Record<HandlerName, LocalLambdaHandler>> {

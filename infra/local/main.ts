@@ -13,8 +13,15 @@ const { values } = parseArgs({
     'data-dir': { type: 'string', default: process.env.CODERUNNER_DATA_DIR },
     'dev-user': { type: 'string', default: 'dev-user' },
     'real-agentsphere': { type: 'boolean', default: false },
+    'sweep-interval': { type: 'string', default: process.env.CODERUNNER_SWEEP_INTERVAL_SECONDS ?? '60' },
+    'sandbox-host-url': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_URL },
+    'sandbox-host-key': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_KEY },
   },
 });
+
+const externalHost = values['sandbox-host-url']
+  ? { url: values['sandbox-host-url'], apiKey: values['sandbox-host-key'] ?? 'as_local_dev_key' }
+  : undefined;
 
 const started = performance.now();
 const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
@@ -22,6 +29,10 @@ const stack = await startLocalStack({
   apiPort: Number(values.port),
   ...(dataDir ? { dataDir } : {}),
   realAgentSphere: values['real-agentsphere'],
+  // An explicit data directory keeps everything, DynamoDB included, across restarts.
+  persist: dataDir !== undefined,
+  sweepIntervalMs: Number(values['sweep-interval']) * 1000,
+  ...(externalHost ? { externalSandboxHost: externalHost } : {}),
   // Readable logs on a terminal, and no metric documents in them.
   environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true' },
   onExecutionStatusChange: (event) => void announce(event.detail.name, event.detail.status),
@@ -32,13 +43,14 @@ const seconds = ((performance.now() - started) / 1000).toFixed(1);
 // Where the CLI and other tools find the running stack.
 const stateFile = resolve('.coderunner', 'local-stack.json');
 await mkdir(resolve('.coderunner'), { recursive: true });
-await writeFile(stateFile, JSON.stringify({ apiUrl: stack.apiUrl, token, pid: process.pid }, null, 2), { mode: 0o600 });
+await writeFile(stateFile, JSON.stringify({ apiUrl: stack.apiUrl, operatorUrl: stack.operatorUrl, token, pid: process.pid }, null, 2), { mode: 0o600 });
 
 console.log(`
 CodeRunner local stack ready in ${seconds} s
   API:        ${stack.apiUrl}
-  sandboxes:  ${stack.sandboxHost ? `local sandbox host ${stack.sandboxHost.url}` : 'real AgentSphere'}
-  state:      ${dataDir ? `${dataDir} (DynamoDB in memory; S3 objects and sandbox trees on disk)` : 'in memory and a temporary directory, gone on exit'}
+  sandboxes:  ${stack.sandboxHost ? `local sandbox host ${stack.sandboxHost.url}` : externalHost ? `sandbox host process ${externalHost.url}` : 'real AgentSphere'}
+  state:      ${dataDir ? `${dataDir} (DynamoDB, S3 and sandbox trees on disk; kept across restarts)` : 'in memory and a temporary directory, gone on exit'}
+  sweep:      every ${values['sweep-interval']} s, or now with \`npm run sweep\` (POST ${stack.operatorUrl}/sweep)
   dev token for "${values['dev-user']}" (also in ${stateFile}):
     export TOKEN=${token}
 

@@ -247,6 +247,20 @@ describe('the deployment state machine', () => {
     expect(timeout).toBeGreaterThan(0);
   });
 
+  it.each(lambdaTasks(definition).map((task) => [task.stateName, task.functionLogicalId] as const))(
+    'lets the Task %s wait longer than its function %s may run',
+    (stateName, functionLogicalId) => {
+      // Prepare
+      const functionTimeout = resources[functionLogicalId]!.Properties!.Timeout as number;
+
+      // Act
+      const taskTimeout = stateByName[stateName]!.TimeoutSeconds as number;
+
+      // Assert
+      expect(taskTimeout).toBeGreaterThan(functionTimeout);
+    },
+  );
+
   it.each(tasks.map(([name]) => name))('retries SandboxRateLimitedError in the Task %s with full jitter', (stateName) => {
     // Prepare
     const retriers = (stateByName[stateName]!.Retry ?? []) as { ErrorEquals: string[]; JitterStrategy?: string }[];

@@ -69,7 +69,7 @@ function parseHeader(text: string): Block | undefined {
   const [, kind, mtime, label] = match;
   const mtimeMs = Math.round(Number(mtime) * 1000);
   if (!isSourceKind(kind!) || !Number.isFinite(mtimeMs)) return undefined;
-  return { kind: kind, mtimeMs, label: label!, lines: [] };
+  return { kind, mtimeMs, label: label!, lines: [] };
 }
 
 function isSourceKind(kind: string): kind is LogSourceKind {
@@ -128,8 +128,6 @@ function fillMissingTimes(lines: ReadLine[], mtimeMs: number): Omit<TimedEntry, 
 /** Time order (Array.prototype.sort is stable), then `since`, then the newest `lines`. */
 function selectEntries(entries: TimedEntry[], options: ParseLogOptions): TimedEntry[] {
   const sinceMs = options.since?.getTime() ?? Number.NEGATIVE_INFINITY;
-  return entries
-    .filter((entry) => entry.timeMs >= sinceMs)
-    .sort((a, b) => a.timeMs - b.timeMs)
-    .slice(-options.lines);
+  const sorted = entries.filter((entry) => entry.timeMs >= sinceMs).sort((a, b) => a.timeMs - b.timeMs);
+  return sorted.slice(Math.max(0, sorted.length - options.lines));
 }
