@@ -94,4 +94,4 @@ export const handler = apiHandler(async (event, context) => {
     view = await submit({ userId, request: parsed.data });
   }
   return json(202, view, { location: view.links.self });
-});
+}, { emitsMetrics: true });

@@ -10,12 +10,20 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { runSweep } from '../shared/deployments/sweep/run-sweep.ts';
 import { SWEEP_PHASES } from '../shared/deployments/sweep/sweep-report.ts';
+import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from '../shared/deployments/sweep/sweep-options.ts';
 import { deploymentDependencies, sweepBookkeeping } from '../shared/runtime/dependencies.ts';
 import { numberEnv } from '../shared/runtime/environment.ts';
 import { logger, metrics } from '../shared/runtime/observability.ts';
 
 /** Time kept back from the Lambda timeout for the last item and the report. */
 const SAFETY_MARGIN_MS = 15_000;
+
+/** SWEEP_STUCK_AFTER_SECONDS, when set, is the deadline of every step. */
+function stuckAfterSeconds(): SweepOptions['stuckAfterSeconds'] {
+  const all = numberEnv('SWEEP_STUCK_AFTER_SECONDS', Number.NaN);
+  if (Number.isNaN(all)) return DEFAULT_SWEEP_OPTIONS.stuckAfterSeconds;
+  return Object.fromEntries(Object.keys(DEFAULT_SWEEP_OPTIONS.stuckAfterSeconds).map((status) => [status, all]));
+}
 
 export const handler = middy(async (_event: unknown, context: Context) => {
   const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
@@ -29,6 +37,8 @@ export const handler = middy(async (_event: unknown, context: Context) => {
       budgetMs,
       orphanGraceSeconds: numberEnv('SWEEP_ORPHAN_GRACE_SECONDS', 120),
       maxItemsPerPhase: numberEnv('SWEEP_MAX_ITEMS_PER_PHASE', 500),
+      healthGraceSeconds: numberEnv('SWEEP_HEALTH_GRACE_SECONDS', DEFAULT_SWEEP_OPTIONS.healthGraceSeconds),
+      stuckAfterSeconds: stuckAfterSeconds(),
     },
   );
   for (const phase of SWEEP_PHASES) {

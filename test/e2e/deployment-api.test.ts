@@ -6,6 +6,7 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { ApiClient, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
 let fixture: StackFixture;
@@ -15,6 +16,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (fixture) await expectNoLeaks(fixture.stack);
   await fixture?.stop();
 });
 

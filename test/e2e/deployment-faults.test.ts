@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshPort, processesMatching } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
 let fixture: StackFixture;
@@ -20,6 +21,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
+  if (fixture) await expectNoLeaks(fixture.stack);
   await fixture?.stop();
 });
 

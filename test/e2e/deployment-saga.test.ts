@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
 let fixture: StackFixture;
@@ -14,6 +15,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (fixture) await expectNoLeaks(fixture.stack);
   await fixture?.stop();
 });
 

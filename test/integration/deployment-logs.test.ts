@@ -61,8 +61,8 @@ async function deployLikeStartApp(target: SandboxHandle): Promise<void> {
 
 /** An npm debug log (named by its start time, 1 s ago) and an app log file with an odd name. */
 async function writeForeignLogs(target: SandboxHandle): Promise<void> {
-  npmLogStart = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
-  const npmName = `${npmLogStart.toISOString().replace(/[:.]/g, '_')}`.replace(/_(\d{3})Z$/, '_$1Z');
+  npmLogStart = new Date(Date.now() - 1000);
+  const npmName = npmLogStart.toISOString().replace(/[:.]/g, '_');
   await target.writeFiles([
     { path: `/home/user/.npm/_logs/${npmName}-debug-0.log`, content: '0 verbose cli /usr/bin/node /usr/bin/npm\n1 info ok\n' },
     { path: `${APP_DIR}/${ODD_LOG}`, content: `${new Date().toISOString()} request served\n    at continuation line\n` },

@@ -58,14 +58,18 @@ export function problemResponse(error: unknown, requestId: string): ApiResult {
   return json(500, { message: 'internal error', requestId });
 }
 
-export function apiHandler(handler: (event: ApiEvent, context: Context) => Promise<ApiResult>) {
-  return middy(async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+export interface ApiHandlerOptions {
+  /** Flush Powertools metrics after each request (only for handlers that add metrics). */
+  emitsMetrics?: boolean;
+}
+
+export function apiHandler(handler: (event: ApiEvent, context: Context) => Promise<ApiResult>, options: ApiHandlerOptions = {}) {
+  const composed = middy(async (event: ApiEvent, context: Context): Promise<ApiResult> => {
     try {
       return await handler(event, context);
     } catch (error) {
       return problemResponse(error, context.awsRequestId);
     }
-  })
-    .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics));
+  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  return options.emitsMetrics ? composed.use(logMetrics(metrics)) : composed;
 }

@@ -6,7 +6,10 @@ export type FaultTarget = 'control-plane' | 'daemon';
 
 export interface FaultRule {
   target: FaultTarget;
-  status: number;
+  /** Answer with this status instead of handling the request. */
+  status?: number;
+  /** Or: handle the request, then hold the answer this long (a slow provider, a Lambda that times out after the work is done). */
+  delayMs?: number;
   /** How many matching requests fail; the ones after pass. */
   times: number;
   method?: string;

@@ -71,7 +71,8 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
     const method = request.method ?? 'GET';
     if (target.kind === 'control-plane' || target.kind === 'daemon') {
       const fault = faults.take(target.kind, method, path);
-      if (fault) return sendError(response, fault.status, fault.message ?? `injected fault ${fault.status}`);
+      if (fault?.status) return sendError(response, fault.status, fault.message ?? `injected fault ${fault.status}`);
+      if (fault?.delayMs) delayAnswer(response, fault.delayMs);
     }
     switch (target.kind) {
       case 'control-plane':
@@ -117,6 +118,25 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
       await rm(join(options.stateDir, LOCK_FILE), { force: true });
     },
   };
+}
+
+/** Lets the request be handled now but holds the answer back (writeHead and end are deferred). */
+function delayAnswer(response: ServerResponse, delayMs: number): void {
+  const release = new Promise((resolve) => setTimeout(resolve, delayMs));
+  const writeHead = response.writeHead.bind(response);
+  const end = response.end.bind(response);
+  let head: Parameters<typeof response.writeHead> | undefined;
+  response.writeHead = ((...args: Parameters<typeof response.writeHead>) => {
+    head = args;
+    return response;
+  }) as typeof response.writeHead;
+  response.end = ((...args: Parameters<typeof response.end>) => {
+    void release.then(() => {
+      if (head) writeHead(...head);
+      (end as (...items: unknown[]) => void)(...args);
+    });
+    return response;
+  }) as typeof response.end;
 }
 
 type HostTarget =
@@ -173,8 +193,8 @@ async function handleOperator({ registry, faults, browserUrl }: OperatorContext,
   }
   if (segments[1] === 'faults' && method === 'POST') {
     const rule = JSON.parse((await readBody(request)).toString('utf8')) as FaultRule;
-    if (!(['control-plane', 'daemon'] as FaultTarget[]).includes(rule.target) || !rule.status) {
-      throw new HttpError(400, 'a fault needs target (control-plane|daemon) and status');
+    if (!(['control-plane', 'daemon'] as FaultTarget[]).includes(rule.target) || !(rule.status || rule.delayMs)) {
+      throw new HttpError(400, 'a fault needs target (control-plane|daemon) and status or delayMs');
     }
     faults.add({ ...rule, times: rule.times ?? 1 });
     return sendNoContent(response);

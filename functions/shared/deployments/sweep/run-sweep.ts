@@ -108,13 +108,15 @@ async function failStuck(run: SweepRun, counts: PhaseCounts): Promise<void> {
   } while (nextToken);
 }
 
-function isPastStepDeadline(deployment: Deployment & { stepStartedAt?: string }, now: Date, options: SweepOptions): boolean {
-  if (deployment.status === 'CHECKING_HEALTH' && deployment.healthDeadline) {
-    return now.getTime() > new Date(deployment.healthDeadline).getTime() + options.healthGraceSeconds * 1000;
-  }
+/** Past the step's own deadline, or past the health deadline plus grace; the caller also checks that no execution runs. */
+function isPastStepDeadline(deployment: Deployment, now: Date, options: SweepOptions): boolean {
+  const healthOver =
+    deployment.status === 'CHECKING_HEALTH' &&
+    deployment.healthDeadline !== undefined &&
+    now.getTime() > new Date(deployment.healthDeadline).getTime() + options.healthGraceSeconds * 1000;
   const limit = options.stuckAfterSeconds[deployment.status];
   const since = deployment.timestamps[deployment.status] ?? deployment.updatedAt;
-  return limit !== undefined && now.getTime() - new Date(since).getTime() > limit * 1000;
+  return healthOver || (limit !== undefined && now.getTime() - new Date(since).getTime() > limit * 1000);
 }
 
 async function killOrphans(run: SweepRun, counts: PhaseCounts): Promise<void> {
