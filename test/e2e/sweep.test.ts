@@ -19,7 +19,7 @@ let fixture: StackFixture;
 let repository: DynamoDbDeploymentRepository;
 let provider: AgentSphereProvider;
 /** Imported once the stack has set the handlers' environment. */
-let sweepHandler: (event: unknown, context: unknown) => Promise<unknown>;
+let sweepHandler: (typeof import('../../functions/handlers/sweep.ts'))['handler'];
 /** Upload batches of these deployments wait until released (to act mid-upload). */
 const heldUploads = new Map<string, Promise<void>>();
 
@@ -60,7 +60,7 @@ async function deployRunning(projectId = 'sweep'): Promise<any> {
 /** The sweep handler itself, invoked like the schedule does (several may run at once). */
 function invokeSweep(): Promise<SweepReport> {
   const context = createLambdaContext({ functionName: 'sweep', invokedFunctionArn: 'arn:aws:lambda:local:0:function:sweep', timeoutMs: 120_000 });
-  return sweepHandler({}, context) as Promise<SweepReport>;
+  return sweepHandler({}, context);
 }
 
 describe('the sweep', () => {
