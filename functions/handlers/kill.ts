@@ -19,7 +19,10 @@ const killEvent = z.object({
 
 export const handler = stepHandler('cleanup', killEvent, async (event) => {
   const result = await cleanUpFailedDeployment(await deploymentDependencies(), event);
-  metrics.addDimension('failedStep', event.failedStep);
-  metrics.addMetric(METRIC.deploymentsFailed, MetricUnit.Count, 1);
+  // A deployment the caller terminated meanwhile did not fail.
+  if (result.recorded) {
+    metrics.addDimension('failedStep', event.failedStep);
+    metrics.addMetric(METRIC.deploymentsFailed, MetricUnit.Count, 1);
+  }
   return result;
 });

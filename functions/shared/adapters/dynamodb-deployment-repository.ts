@@ -164,7 +164,10 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
       ExpressionAttributeValues: { ':owner': byProject ? ownerProjectKey(userId, options.projectId!) : ownerKey(userId) },
       ScanIndexForward: false,
       Limit: options.limit ?? 50,
-      ExclusiveStartKey: decodeToken(options.nextToken),
+      ExclusiveStartKey: decodeToken(
+        options.nextToken,
+        byProject ? { gsi2pk: ownerProjectKey(userId, options.projectId!) } : { gsi1pk: ownerKey(userId) },
+      ),
     });
   }
 
@@ -175,7 +178,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
       ExpressionAttributeValues: { ':active': ACTIVE_PARTITION, ':before': before.toISOString() },
       ScanIndexForward: true,
       Limit: options.limit ?? 100,
-      ExclusiveStartKey: decodeToken(options.nextToken),
+      ExclusiveStartKey: decodeToken(options.nextToken, { activePartition: ACTIVE_PARTITION }),
     });
   }
 
@@ -186,7 +189,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
       ExpressionAttributeValues: { ':inFlight': IN_FLIGHT_PARTITION, ':before': before.toISOString() },
       ScanIndexForward: true,
       Limit: options.limit ?? 100,
-      ExclusiveStartKey: decodeToken(options.nextToken),
+      ExclusiveStartKey: decodeToken(options.nextToken, { inFlightPartition: IN_FLIGHT_PARTITION }),
     });
   }
 
@@ -320,13 +323,22 @@ function encodeToken(key: Record<string, unknown>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeToken(token: string | undefined): Record<string, unknown> | undefined {
+/** A page token this query issued: it must belong to the same index partition (e.g. the same caller). */
+function decodeToken(token: string | undefined, partition: Record<string, string>): Record<string, unknown> | undefined {
   if (!token) return undefined;
+  let key: unknown;
   try {
-    return JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
   } catch {
     throw new InvalidPageTokenError();
   }
+  const valid =
+    typeof key === 'object' &&
+    key !== null &&
+    typeof (key as Record<string, unknown>).pk === 'string' &&
+    Object.entries(partition).every(([name, value]) => (key as Record<string, unknown>)[name] === value);
+  if (!valid) throw new InvalidPageTokenError();
+  return key as Record<string, unknown>;
 }
 
 export class InvalidPageTokenError extends Error {

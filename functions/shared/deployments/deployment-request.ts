@@ -131,6 +131,7 @@ export function pathProblem(path: string): string | undefined {
   if (CONTROL_CHARACTERS.test(path)) return 'must not contain control characters';
   if (path.includes('\\')) return 'must use / as separator';
   if (path.startsWith('/')) return 'must be relative';
+  if (path === '.') return 'must name a file, not the app directory';
   if (path.split('/').includes('..')) return 'must not contain ".."';
   if (posix.normalize(path) !== path || path.endsWith('/') || path.startsWith('./')) return 'must be normalized (no "." segments, empty segments or trailing /)';
   if (path.split('/').some((segment) => Buffer.byteLength(segment) > 255)) return 'must have segments of at most 255 bytes';

@@ -177,7 +177,7 @@ describe('pathProblem', () => {
 
   // Known bug: "." is the app directory itself, a "." segment the normalization rule means to
   // refuse, but posix.normalize('.') === '.' lets it through. Remove `.fails` once it is fixed.
-  it.fails('rejects the bare "." path (the app directory itself)', () => {
+  it('rejects the bare "." path (the app directory itself)', () => {
     // Prepare
     const path = '.';
 
@@ -185,7 +185,7 @@ describe('pathProblem', () => {
     const problem = pathProblem(path);
 
     // Assert
-    expect(problem).toBe('must be normalized (no "." segments, empty segments or trailing /)');
+    expect(problem).toBe('must name a file, not the app directory');
   });
 
   it('reports a bad path as files[i].path of the request', () => {

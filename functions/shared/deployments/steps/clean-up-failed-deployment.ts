@@ -19,6 +19,8 @@ export interface CleanupResult {
   deploymentId: string;
   status: string;
   killedSandboxes: string[];
+  /** True when this cleanup recorded the failure (false when a terminal status already stood). */
+  recorded: boolean;
   error: DeploymentFailure;
 }
 
@@ -28,9 +30,11 @@ export async function cleanUpFailedDeployment(dependencies: DeploymentDependenci
   const deployment = await deployments.get(input.deploymentId);
   const killedSandboxes = await killDeploymentSandboxes(sandboxes, input.deploymentId, deployment?.sandboxId);
   let status = deployment?.status ?? 'UNKNOWN';
+  let recorded = false;
   if (deployment && !isTerminal(deployment.status)) {
     try {
       status = (await deployments.transition(input.deploymentId, 'FAILED', { error: failure })).status;
+      recorded = true;
     } catch (error) {
       // Terminated or expired meanwhile: that terminal state stands.
       if (!(error instanceof IllegalTransitionError)) throw error;
@@ -38,7 +42,7 @@ export async function cleanUpFailedDeployment(dependencies: DeploymentDependenci
     }
   }
   await staging.deleteAll(input.deploymentId).catch(() => undefined);
-  return { deploymentId: input.deploymentId, status, killedSandboxes, error: failure };
+  return { deploymentId: input.deploymentId, status, killedSandboxes, recorded, error: failure };
 }
 
 export function describeFailure(input: CleanupInput): DeploymentFailure {

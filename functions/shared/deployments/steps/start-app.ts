@@ -34,6 +34,8 @@ export async function startApp(
     }
     deployment = await deployments.transition(deploymentId, 'STARTING');
   }
+  // A retry after an earlier attempt succeeded (the Lambda answer was lost): that start stands.
+  if ((deployment.status === 'CHECKING_HEALTH' || deployment.status === 'RUNNING') && deployment.appPid) return { pid: deployment.appPid };
   if (deployment.status !== 'STARTING' || !deployment.sandboxId) throw new DeploymentStateError(deploymentId, deployment.status, 'STARTING');
 
   const sandbox = await sandboxes.connect(deployment.sandboxId);

@@ -25,7 +25,7 @@ function options(overrides: Partial<LogCollectionScriptOptions> = {}): LogCollec
 }
 
 function run(script: string): string {
-  return execFileSync('bash', ['-c', script], { cwd: root, encoding: 'latin1' });
+  return execFileSync('bash', ['-c', script], { cwd: root, encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 async function put(path: string, content: string | Uint8Array): Promise<void> {
