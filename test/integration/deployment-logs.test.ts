@@ -173,7 +173,7 @@ describe('the background timestamp wrapper', () => {
     expect(whileUp).toContain(pid);
     expect(afterExit).not.toContain(pid);
     expect(new TextDecoder().decode(await target.readFile(APP_STDOUT_LOG))).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z short-lived\n$/);
-    expect((await target.run('pgrep -x perl || true')).stdout).toBe('');
+    expect((await target.run(`ps -eo stat=,comm= | awk '$1 !~ /^Z/ && $2 == "perl"'`)).stdout).toBe('');
     await target.kill();
   });
 
@@ -188,7 +188,9 @@ describe('the background timestamp wrapper', () => {
     await target.killProcess(pid);
     await sleep(300);
 
-    expect((await target.run('pgrep -x node || true; pgrep -x perl || true')).stdout).toBe('');
+    // A killed process may stay a zombie until the host reaps it: only live ones count.
+    const live = await target.run(`ps -eo stat=,comm= | awk '$1 !~ /^Z/ && ($2 == "node" || $2 == "perl")'`);
+    expect(live.stdout).toBe('');
     await target.kill();
   });
 });
