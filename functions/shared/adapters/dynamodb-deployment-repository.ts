@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import type { Deployment } from '../deployments/deployment.ts';
 import { IN_FLIGHT_STATUSES, isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../deployments/errors.ts';
-import type { DeploymentPage, DeploymentRepository, ExpectedState, NewDeployment, SweepBookkeeping, TransitionChanges } from '../deployments/ports.ts';
+import type { DeploymentPage, DeploymentRepository, ExpectedState, NewDeployment, OwnerQuery, SweepBookkeeping, TransitionChanges } from '../deployments/ports.ts';
 
 /** Index names and key attributes; the CDK stack declares the same. */
 export const DEPLOYMENTS_TABLE_KEYS = {
@@ -27,6 +27,8 @@ const RECORD_SORT_KEY = 'DEPLOYMENT';
 const ACTIVE_PARTITION = 'ACTIVE';
 /** Present only while the saga works on the record: the in-flight index is sparse too. */
 const IN_FLIGHT_PARTITION = 'IN_FLIGHT';
+/** Pages one filtered listing reads at most before answering with a token. */
+const MAX_FILTERED_PAGES = 10;
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition', 'inFlightPartition', 'stepStartedAt'];
 
 export interface DynamoDbDeploymentRepositoryOptions {
@@ -58,7 +60,13 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     await this.#documents.send(
       new PutCommand({
         TableName: this.#tableName,
-        Item: { ...keysOf(record), ...inFlightKeys(record.status, now), ...record },
+        Item: {
+          ...keysOf(record),
+          ...inFlightKeys(record.status, now),
+          // A redeploy starts with the live sandbox it took over.
+          ...(record.sandboxId ? { activePartition: ACTIVE_PARTITION } : {}),
+          ...record,
+        },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -156,19 +164,36 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     }
   }
 
-  async listByOwner(userId: string, options: { projectId?: string; limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
+  async listByOwner(userId: string, options: OwnerQuery = {}): Promise<DeploymentPage> {
     const byProject = options.projectId !== undefined;
-    return this.#query({
-      IndexName: byProject ? DEPLOYMENTS_TABLE_KEYS.byOwnerProjectIndex : DEPLOYMENTS_TABLE_KEYS.byOwnerIndex,
-      KeyConditionExpression: byProject ? 'gsi2pk = :owner' : 'gsi1pk = :owner',
-      ExpressionAttributeValues: { ':owner': byProject ? ownerProjectKey(userId, options.projectId!) : ownerKey(userId) },
-      ScanIndexForward: false,
-      Limit: options.limit ?? 50,
-      ExclusiveStartKey: decodeToken(
-        options.nextToken,
-        byProject ? { gsi2pk: ownerProjectKey(userId, options.projectId!) } : { gsi1pk: ownerKey(userId) },
-      ),
-    });
+    const ownerValue = byProject ? ownerProjectKey(userId, options.projectId!) : ownerKey(userId);
+    const limit = options.limit ?? 50;
+    const statuses = options.statuses ?? [];
+    const filter = statuses.length
+      ? {
+          FilterExpression: `#status IN (${statuses.map((_, index) => `:status${index}`).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+        }
+      : {};
+    const statusValues = Object.fromEntries(statuses.map((status, index) => [`:status${index}`, status]));
+    // A filter applies after the page is read: keep reading until the page is full (bounded).
+    const items: Deployment[] = [];
+    let nextToken = options.nextToken;
+    for (let pages = 0; pages < MAX_FILTERED_PAGES && items.length < limit; pages++) {
+      const page = await this.#query({
+        IndexName: byProject ? DEPLOYMENTS_TABLE_KEYS.byOwnerProjectIndex : DEPLOYMENTS_TABLE_KEYS.byOwnerIndex,
+        KeyConditionExpression: byProject ? 'gsi2pk = :owner' : 'gsi1pk = :owner',
+        ...filter,
+        ExpressionAttributeValues: { ':owner': ownerValue, ...statusValues },
+        ScanIndexForward: false,
+        Limit: limit - items.length,
+        ExclusiveStartKey: decodeToken(nextToken, byProject ? { gsi2pk: ownerValue } : { gsi1pk: ownerValue }),
+      });
+      items.push(...page.items);
+      nextToken = page.nextToken;
+      if (!nextToken) break;
+    }
+    return { items, ...(nextToken ? { nextToken } : {}) };
   }
 
   async listActiveExpiringBefore(before: Date, options: { limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {

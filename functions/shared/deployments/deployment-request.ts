@@ -86,8 +86,15 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
         .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_" or "-"'),
       files: z.array(file).min(1, 'must contain at least one file').max(limits.maxFiles, `must contain at most ${limits.maxFiles} files`),
       options: options.default(() => options.parse({})),
+      /** Redeploy into this live sandbox of the caller's. */
+      sandboxId: z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'must be a sandbox id').optional(),
+      /** Redeploy into the caller's live sandbox for the project, if there is one. */
+      reuse: z.boolean().optional(),
     })
     .superRefine((request, context) => {
+      if (request.sandboxId && request.reuse !== undefined) {
+        context.addIssue({ code: 'custom', path: ['reuse'], message: 'cannot be combined with sandboxId' });
+      }
       checkFiles(request.files, limits, context);
       if (!request.options.startCommand && !inferStartCommand(request.files)) {
         context.addIssue({

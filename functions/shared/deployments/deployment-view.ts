@@ -17,6 +17,8 @@ export function deploymentView(deployment: Deployment, basePath = '') {
     options: deployment.options,
     env: deployment.envNames,
     expiresAt: deployment.expiresAt ?? null,
+    redeployOf: deployment.reusedFrom?.deploymentId ?? null,
+    replacedBy: deployment.replacedBy ?? null,
     timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
     links: { self },
   };

@@ -38,6 +38,10 @@ export interface Deployment {
   appPid?: number;
   healthDeadline?: string;
   executionArn?: string;
+  /** A redeploy: the deployment whose live sandbox this one took over, and the app it replaces. */
+  reusedFrom?: { deploymentId: string; appPid?: number };
+  /** Set on a deployment whose sandbox a later redeploy took over. */
+  replacedBy?: string;
   error?: DeploymentFailure;
   /** When each status was entered. */
   timestamps: Partial<Record<DeploymentStatus, string>>;

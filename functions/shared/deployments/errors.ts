@@ -88,3 +88,14 @@ export class UploadIncompleteError extends DeploymentError {
     this.name = 'UploadIncompleteError';
   }
 }
+
+/** A redeploy named a sandbox that is not a live sandbox of the caller's. */
+export class SandboxNotReusableError extends DeploymentError {
+  readonly statusCode: 404 | 409;
+
+  constructor(message: string, statusCode: 404 | 409) {
+    super(message);
+    this.name = 'SandboxNotReusableError';
+    this.statusCode = statusCode;
+  }
+}

@@ -8,6 +8,8 @@ import type { DeploymentStatus } from './deployment-status.ts';
 export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps' | 'updatedAt' | 'batchProgress'> {}
 
 export interface TransitionChanges {
+  /** The deployment that took over this one's sandbox (a redeploy). */
+  replacedBy?: string;
   sandboxId?: string;
   expiresAt?: string;
   appUrl?: string;
@@ -15,6 +17,13 @@ export interface TransitionChanges {
   healthDeadline?: string;
   executionArn?: string;
   error?: DeploymentFailure;
+}
+
+export interface OwnerQuery {
+  projectId?: string;
+  statuses?: readonly DeploymentStatus[];
+  limit?: number;
+  nextToken?: string;
 }
 
 export interface DeploymentPage {
@@ -48,8 +57,8 @@ export interface DeploymentRepository {
   update(deploymentId: string, changes: TransitionChanges): Promise<Deployment>;
   /** Records that batch `index` wrote `files` files (idempotent per index). */
   recordBatch(deploymentId: string, index: number, files: number): Promise<void>;
-  /** A caller's deployments, newest first, optionally of one project. */
-  listByOwner(userId: string, options?: { projectId?: string; limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+  /** A caller's deployments, newest first, optionally of one project and in some statuses. */
+  listByOwner(userId: string, options?: OwnerQuery): Promise<DeploymentPage>;
   /** Deployments with a live sandbox whose expiry is before `before`, soonest first. */
   listActiveExpiringBefore(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
   /** Deployments the saga works on whose current step started before `before`, oldest first. */

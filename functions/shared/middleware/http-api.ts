@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DeploymentNotFoundError } from '../deployments/errors.ts';
+import { DeploymentNotFoundError, SandboxNotReusableError } from '../deployments/errors.ts';
 import { logger, metrics } from '../runtime/observability.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -46,6 +46,7 @@ export function pathParameter(event: ApiEvent, name: string): string {
 export function problemResponse(error: unknown, requestId: string): ApiResult {
   if (error instanceof HttpProblem) return json(error.statusCode, { message: error.message, ...error.details });
   if (error instanceof DeploymentNotFoundError) return json(404, { message: error.message });
+  if (error instanceof SandboxNotReusableError) return json(error.statusCode, { message: error.message });
   const name = (error as Error)?.name;
   if (name === 'IdempotencyValidationError') {
     return json(422, { message: 'this Idempotency-Key was used before with a different request body' });

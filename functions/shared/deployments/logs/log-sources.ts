@@ -10,7 +10,7 @@
  * rest of the header line (spaces allowed; a newline in a file name is shown as `?`): the path,
  * relative to the app dir for `file` sources.
  *
- * Bounds: per source file the last `lines` lines of at most its last `windowBytes` bytes, each
+ * Bounds: per source file the last `lines` lines of at most its last 64-512 KiB (1 KiB a line), each
  * line cut at `maxLineBytes`; control characters but tab, CR and ESC removed (binary junk); at most
  * `maxFilesPerSource` files per multi-file source, the newest; 8 MiB of output in all; `find`
  * and `journalctl` each stopped after 5 s.
@@ -194,7 +194,7 @@ function findArguments(search: GlobSearch): string[] {
   ];
 }
 
-/** Files directly in `dir` whose name matches `nameRegex` (dir is ours, so only quoted, not escaped twice). */
+/** Files directly in `dir` whose name matches `nameRegex` (depth 1, so the regex needs no directory). */
 function flatSearch(dir: string, nameRegex: string): GlobSearch {
   return { startDir: dir, minDepth: 1, maxDepth: 1, pathRegex: `.*/${nameRegex}`, prune: [] };
 }

@@ -28,7 +28,8 @@ export async function cleanUpFailedDeployment(dependencies: DeploymentDependenci
   const { deployments, sandboxes, staging } = dependencies;
   const failure = describeFailure(input);
   const deployment = await deployments.get(input.deploymentId);
-  const killedSandboxes = await killDeploymentSandboxes(sandboxes, input.deploymentId, deployment?.sandboxId);
+  // A deployment replaced by a redeploy handed its sandbox on: not ours to kill any more.
+  const killedSandboxes = deployment?.replacedBy ? [] : await killDeploymentSandboxes(sandboxes, input.deploymentId, deployment?.sandboxId);
   let status = deployment?.status ?? 'UNKNOWN';
   let recorded = false;
   if (deployment && !isTerminal(deployment.status)) {

@@ -3,7 +3,8 @@
  * created (the Lambda timed out after the provider answered) is found by its metadata and reused,
  * so a deployment never owns two.
  */
-import { MANAGED_BY } from '../app-layout.ts';
+import { APP_DIR, MANAGED_BY } from '../app-layout.ts';
+import type { Deployment } from '../deployment.ts';
 import type { DeploymentDependencies } from '../dependencies.ts';
 import { nowOf } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
@@ -25,6 +26,8 @@ export async function createSandbox(dependencies: DeploymentDependencies, deploy
     throw new DeploymentStateError(deploymentId, deployment.status, 'PENDING or CREATING');
   }
 
+  if (deployment.reusedFrom && deployment.sandboxId) return takeOverSandbox(dependencies, deployment);
+
   const lifetimeSeconds = deployment.options.timeoutSeconds;
   const [existing, ...extra] = await sandboxes.list({ deploymentId });
   await Promise.all(extra.map((sandbox) => sandboxes.kill(sandbox.sandboxId)));
@@ -42,4 +45,17 @@ export async function createSandbox(dependencies: DeploymentDependencies, deploy
   }
   await deployments.transition(deploymentId, 'UPLOADING', { sandboxId, expiresAt });
   return { sandboxId, expiresAt: expiresAt! };
+}
+
+/**
+ * A redeploy: no new sandbox. The previous app is stopped and the app directory emptied (keeping
+ * node_modules, so the install is incremental) before the new files arrive.
+ */
+async function takeOverSandbox(dependencies: DeploymentDependencies, deployment: Deployment): Promise<CreateSandboxResult> {
+  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId!);
+  if (deployment.reusedFrom?.appPid) await sandbox.killProcess(deployment.reusedFrom.appPid);
+  await sandbox.run(`mkdir -p ${APP_DIR} && find ${APP_DIR} -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +`, { timeoutMs: 60_000 });
+  const expiresAt = deployment.expiresAt ?? new Date(nowOf(dependencies).getTime() + deployment.options.timeoutSeconds * 1000).toISOString();
+  await dependencies.deployments.transition(deployment.deploymentId, 'UPLOADING', { sandboxId: deployment.sandboxId, expiresAt });
+  return { sandboxId: deployment.sandboxId!, expiresAt };
 }

@@ -10,6 +10,7 @@ import { filesUploaded } from '../deployment.ts';
 import { DeploymentStateError, InstallFailedError, StartFailedError, UploadIncompleteError } from '../errors.ts';
 import type { SandboxHandle } from '../../sandbox/sandbox-provider.ts';
 import { loadDeployment, tail } from './load-deployment.ts';
+import { splitCapturedTimestamp, timestampedBackgroundCommand, timestampedCommand } from '../logs/timestamp-lines.ts';
 
 export interface StartAppOptions {
   installTimeoutMs: number;
@@ -45,7 +46,12 @@ export async function startApp(
   const { installCommand, startCommand } = deployment.options;
   if (installCommand) await install(sandbox, installCommand, options.installTimeoutMs);
 
-  const { pid } = await sandbox.startBackground(startCommand, { cwd: APP_DIR, stdoutPath: APP_STDOUT_LOG, stderrPath: APP_STDERR_LOG });
+  // Every output line gets a timestamp as it is written, so logs from several sources merge in order.
+  const { pid } = await sandbox.startBackground(timestampedBackgroundCommand(startCommand), {
+    cwd: APP_DIR,
+    stdoutPath: APP_STDOUT_LOG,
+    stderrPath: APP_STDERR_LOG,
+  });
   await deployments.update(deploymentId, { appPid: pid });
   await sleep(options.startGraceMs);
   const running = (await sandbox.listProcesses()).some((process) => process.pid === pid);
@@ -59,7 +65,7 @@ export async function startApp(
 }
 
 async function install(sandbox: SandboxHandle, installCommand: string, timeoutMs: number): Promise<void> {
-  const result = await sandbox.run(`{ ${installCommand}\n} >> ${INSTALL_LOG} 2>&1`, { cwd: APP_DIR, timeoutMs });
+  const result = await sandbox.run(`${timestampedCommand(installCommand)} >> ${INSTALL_LOG} 2>&1`, { cwd: APP_DIR, timeoutMs });
   if (result.exitCode === 0) return;
   const output = await readLogTail(sandbox, [INSTALL_LOG]);
   throw new InstallFailedError(`install command "${installCommand}" exited with code ${result.exitCode}${output ? `: ${output}` : ''}`);
@@ -69,7 +75,11 @@ async function install(sandbox: SandboxHandle, installCommand: string, timeoutMs
 export async function readLogTail(sandbox: SandboxHandle, paths: string[], lines = 10): Promise<string> {
   for (const path of paths) {
     const content = await sandbox.readFile(path).then((bytes) => new TextDecoder().decode(bytes), () => '');
-    if (content.trim()) return tail(content, lines);
+    const text = content
+      .split('\n')
+      .map((line) => splitCapturedTimestamp(line)?.text ?? line)
+      .join('\n');
+    if (text.trim()) return tail(text, lines);
   }
   return '';
 }

@@ -9,6 +9,8 @@ import { nowOf } from '../dependencies.ts';
 import { decodeContent, inferStartCommand, type DeploymentRequest } from '../deployment-request.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
+import { SandboxNotReusableError } from '../errors.ts';
+import { findReusableDeployment } from './find-reusable-deployment.ts';
 
 export interface SubmitDeploymentInput {
   userId: string;
@@ -24,6 +26,12 @@ export async function submitDeployment(dependencies: DeploymentDependencies, inp
   const files: StagedFile[] = request.files.map((file) => ({ path: file.path, content: decodeContent(file) }));
   const plan = planBatches(files.map((file) => ({ path: file.path, size: file.content.length })), input.batchPlan ?? DEFAULT_BATCH_PLAN);
   const { env, startCommand, ...options } = request.options;
+  const previous = await findReusableDeployment(dependencies, input.userId, request);
+  if (previous) {
+    // The sandbox changes hands in one conditional write: RUNNING -> TERMINATED, replaced by us.
+    const handedOver = await deployments.transitionFrom(previous.deploymentId, previous, 'TERMINATED', { replacedBy: deploymentId });
+    if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} changed while redeploying; try again`, 409);
+  }
 
   await deployments.create({
     deploymentId,
@@ -36,6 +44,13 @@ export async function submitDeployment(dependencies: DeploymentDependencies, inp
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
     batchesTotal: plan.length,
     createdAt: nowOf(dependencies).toISOString(),
+    ...(previous
+      ? {
+          sandboxId: previous.sandboxId,
+          expiresAt: previous.expiresAt,
+          reusedFrom: { deploymentId: previous.deploymentId, ...(previous.appPid ? { appPid: previous.appPid } : {}) },
+        }
+      : {}),
   });
   try {
     await staging.putManifest({ deploymentId, env });

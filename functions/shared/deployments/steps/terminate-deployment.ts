@@ -11,7 +11,8 @@ export async function terminateDeployment(dependencies: DeploymentDependencies, 
   // Another caller's deployment does not exist as far as this caller can tell.
   if (!deployment || deployment.userId !== userId) throw new DeploymentNotFoundError(deploymentId);
   if (isTerminal(deployment.status)) {
-    await killDeploymentSandboxes(sandboxes, deploymentId, deployment.sandboxId);
+    // Its sandbox now belongs to the redeploy that replaced it.
+    if (!deployment.replacedBy) await killDeploymentSandboxes(sandboxes, deploymentId, deployment.sandboxId);
     return deployment;
   }
   let terminated: Deployment;

@@ -128,8 +128,7 @@ async function killOrphans(run: SweepRun, counts: PhaseCounts): Promise<void> {
     counts.examined += 1;
     if (now - sandbox.startedAt.getTime() < run.options.orphanGraceSeconds * 1000) continue;
     await guarded(run, 'orphans', counts, sandbox.sandboxId, async () => {
-      const deploymentId = sandbox.metadata.deploymentId;
-      const record = deploymentId ? await deployments.get(deploymentId) : undefined;
+      const record = await currentOwner(deployments, sandbox.metadata.deploymentId);
       const orphaned = !record || isTerminal(record.status) || (record.sandboxId !== undefined && record.sandboxId !== sandbox.sandboxId);
       if (!orphaned) return;
       // Of concurrent sweeps, only the one holding the claim kills.
@@ -138,6 +137,13 @@ async function killOrphans(run: SweepRun, counts: PhaseCounts): Promise<void> {
       counts.killed += 1;
     });
   }
+}
+
+/** The record that owns a sandbox now: its creator's, or that of the redeploys that took it over. */
+async function currentOwner(deployments: SweepDependencies['deployments'], deploymentId: string | undefined): Promise<Deployment | undefined> {
+  let record = deploymentId ? await deployments.get(deploymentId) : undefined;
+  for (let hops = 0; record?.replacedBy && hops < 50; hops++) record = await deployments.get(record.replacedBy);
+  return record;
 }
 
 async function markLost(run: SweepRun, counts: PhaseCounts): Promise<void> {
