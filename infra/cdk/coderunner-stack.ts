@@ -3,7 +3,7 @@
  * deployment state machine and the HTTP API with its JWT authorizer.
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, HttpNoneAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -47,6 +47,12 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024 },
   apiGetDeployment: { timeout: Duration.seconds(10) },
   apiDeleteDeployment: { timeout: Duration.seconds(29) },
+  apiListDeployments: { timeout: Duration.seconds(10) },
+  apiListSandboxes: { timeout: Duration.seconds(10) },
+  apiKeepalive: { timeout: Duration.seconds(15) },
+  apiDeploymentHealth: { timeout: Duration.seconds(15) },
+  apiDeploymentLogs: { timeout: Duration.seconds(29) },
+  apiOpenApi: { timeout: Duration.seconds(5), memorySize: 256 },
   create: { timeout: Duration.seconds(80) },
   uploadBatch: { timeout: Duration.seconds(110), memorySize: 1024 },
   start: { timeout: Duration.seconds(400) },
@@ -152,7 +158,11 @@ export class CodeRunnerStack extends Stack {
     this.stagingBucket.grantRead(fns.apiCreateDeployment);
     this.stagingBucket.grantDelete(fns.apiCreateDeployment);
     this.stateMachine.stateMachine.grantStartExecution(fns.apiCreateDeployment);
-    this.deploymentsTable.grantReadData(fns.apiGetDeployment);
+    for (const fn of [fns.apiGetDeployment, fns.apiListDeployments, fns.apiListSandboxes, fns.apiDeploymentHealth, fns.apiDeploymentLogs]) {
+      this.deploymentsTable.grantReadData(fn);
+    }
+    for (const fn of [fns.apiDeploymentHealth, fns.apiDeploymentLogs, fns.apiKeepalive, fns.apiCreateDeployment]) apiKeySecret.grantRead(fn);
+    this.deploymentsTable.grantReadWriteData(fns.apiKeepalive);
     for (const fn of [fns.apiDeleteDeployment, fns.create, fns.uploadBatch, fns.start, fns.health, fns.kill, fns.sweep, fns.executionStatusChange]) {
       this.deploymentsTable.grantReadWriteData(fn);
       apiKeySecret.grantRead(fn);
@@ -172,6 +182,7 @@ export class CodeRunnerStack extends Stack {
         path,
         methods: [HttpMethod[method]],
         integration: new HttpLambdaIntegration(`${route.handler}Integration`, fns[route.handler]),
+        ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
     }
 

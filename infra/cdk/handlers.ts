@@ -6,6 +6,12 @@ export const HANDLERS = {
   apiCreateDeployment: 'functions/handlers/api-create-deployment.ts',
   apiGetDeployment: 'functions/handlers/api-get-deployment.ts',
   apiDeleteDeployment: 'functions/handlers/api-delete-deployment.ts',
+  apiListDeployments: 'functions/handlers/api-list-deployments.ts',
+  apiListSandboxes: 'functions/handlers/api-list-sandboxes.ts',
+  apiKeepalive: 'functions/handlers/api-keepalive.ts',
+  apiDeploymentHealth: 'functions/handlers/api-deployment-health.ts',
+  apiDeploymentLogs: 'functions/handlers/api-deployment-logs.ts',
+  apiOpenApi: 'functions/handlers/api-openapi.ts',
   create: 'functions/handlers/create.ts',
   uploadBatch: 'functions/handlers/upload-batch.ts',
   start: 'functions/handlers/start.ts',
@@ -17,9 +23,15 @@ export const HANDLERS = {
 
 export type HandlerName = keyof typeof HANDLERS;
 
-/** HTTP API routes and the handler behind each. */
-export const ROUTES: readonly { routeKey: string; handler: HandlerName }[] = [
+/** HTTP API routes and the handler behind each; every route needs a JWT unless `public`. */
+export const ROUTES: readonly { routeKey: string; handler: HandlerName; public?: boolean }[] = [
   { routeKey: 'POST /deployments', handler: 'apiCreateDeployment' },
+  { routeKey: 'GET /deployments', handler: 'apiListDeployments' },
   { routeKey: 'GET /deployments/{id}', handler: 'apiGetDeployment' },
   { routeKey: 'DELETE /deployments/{id}', handler: 'apiDeleteDeployment' },
+  { routeKey: 'GET /deployments/{id}/health', handler: 'apiDeploymentHealth' },
+  { routeKey: 'GET /deployments/{id}/logs', handler: 'apiDeploymentLogs' },
+  { routeKey: 'POST /deployments/{id}/keepalive', handler: 'apiKeepalive' },
+  { routeKey: 'GET /sandboxes', handler: 'apiListSandboxes' },
+  { routeKey: 'GET /openapi.json', handler: 'apiOpenApi', public: true },
 ];

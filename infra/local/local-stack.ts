@@ -174,7 +174,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const api = await startLocalHttpApi({
       port: options.apiPort ?? 0,
       jwt,
-      routes: ROUTES.map((route) => ({ routeKey: route.routeKey, handler: handlers[route.handler], functionName: route.handler })),
+      routes: ROUTES.map((route) => ({
+        routeKey: route.routeKey,
+        handler: handlers[route.handler],
+        functionName: route.handler,
+        auth: route.public ? ('none' as const) : ('jwt' as const),
+      })),
     });
     stops.push(() => api.close());
 

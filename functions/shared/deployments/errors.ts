@@ -99,3 +99,18 @@ export class SandboxNotReusableError extends DeploymentError {
     this.statusCode = statusCode;
   }
 }
+
+/** The operation needs the deployment's live sandbox, and there is none. */
+export class NoLiveSandboxError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NoLiveSandboxError';
+  }
+}
+
+export class LifetimeOutOfBoundsError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LifetimeOutOfBoundsError';
+  }
+}

@@ -5,8 +5,9 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { z } from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DeploymentNotFoundError, SandboxNotReusableError } from '../deployments/errors.ts';
+import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, SandboxNotReusableError } from '../deployments/errors.ts';
 import { logger, metrics } from '../runtime/observability.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -44,10 +45,14 @@ export function pathParameter(event: ApiEvent, name: string): string {
 
 /** Known errors as answers; anything else is logged and answered 500 without internals. */
 export function problemResponse(error: unknown, requestId: string): ApiResult {
+  const name = (error as Error)?.name;
   if (error instanceof HttpProblem) return json(error.statusCode, { message: error.message, ...error.details });
   if (error instanceof DeploymentNotFoundError) return json(404, { message: error.message });
   if (error instanceof SandboxNotReusableError) return json(error.statusCode, { message: error.message });
-  const name = (error as Error)?.name;
+  if (error instanceof NoLiveSandboxError) return json(409, { message: error.message });
+  if (error instanceof LifetimeOutOfBoundsError) return json(400, { message: error.message, errors: [{ field: 'seconds', rule: error.message }] });
+  if (name === 'InvalidLogQueryError' || name === 'InvalidLogGlobError') return json(400, { message: (error as Error).message });
+  if (name === 'SandboxGoneError' || name === 'SandboxNotFoundError') return json(409, { message: 'the deployment\'s sandbox is no longer running' });
   if (name === 'IdempotencyValidationError') {
     return json(422, { message: 'this Idempotency-Key was used before with a different request body' });
   }
@@ -73,4 +78,14 @@ export function apiHandler(handler: (event: ApiEvent, context: Context) => Promi
     }
   }).use(injectLambdaContext(logger, { resetKeys: true }));
   return options.emitsMetrics ? composed.use(logMetrics(metrics)) : composed;
+}
+
+/** Query string parameters validated by a zod schema: a 400 names the parameter and the rule. */
+export function queryParameters<Schema extends z.ZodType>(event: ApiEvent, schema: Schema): z.output<Schema> {
+  const parsed = schema.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(query)', rule: issue.message }));
+    throw new HttpProblem(400, `invalid query: ${errors.map((error) => `${error.field} ${error.rule}`).join('; ')}`, { errors });
+  }
+  return parsed.data;
 }

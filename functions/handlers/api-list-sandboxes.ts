@@ -1,0 +1,22 @@
+/**
+ * `GET /sandboxes?projectId=&limit=&nextToken=`: the caller's live sandboxes, newest first. With
+ * projectId, the first item is the caller's live sandbox for that project (findUserSandbox).
+ */
+import { listSandboxesQuery } from '../shared/api/query-schemas.ts';
+import { ACTIVE_STATUSES } from '../shared/deployments/deployment-status.ts';
+import { sandboxView } from '../shared/deployments/sandbox-view.ts';
+import { apiHandler, callerId, json, queryParameters } from '../shared/middleware/http-api.ts';
+import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+
+export const handler = apiHandler(async (event) => {
+  const userId = callerId(event);
+  const query = queryParameters(event, listSandboxesQuery);
+  const page = await (await deploymentDependencies()).deployments.listByOwner(userId, {
+    ...(query.projectId ? { projectId: query.projectId } : {}),
+    statuses: [...ACTIVE_STATUSES],
+    limit: query.limit,
+    ...(query.nextToken ? { nextToken: query.nextToken } : {}),
+  });
+  const items = page.items.filter((deployment) => deployment.sandboxId).map(sandboxView);
+  return json(200, { items, nextToken: page.nextToken ?? null });
+});

@@ -1,0 +1,136 @@
+/**
+ * The HTTP API's OpenAPI document, generated from the same zod schemas that validate requests
+ * (`npm run openapi` writes it to openapi.json; the API serves it at GET /openapi.json).
+ */
+import { z } from 'zod';
+import { deploymentRequestSchema } from '../deployments/deployment-request.ts';
+import { keepaliveBody, listDeploymentsQuery, listSandboxesQuery, logsQuery } from './query-schemas.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function queryParametersOf(schema: z.ZodObject): unknown[] {
+  const json = schemaOf(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: 'query',
+    required: json.required?.includes(name) ?? false,
+    schema: property,
+  }));
+}
+
+const idParameter = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const jsonResponse = (description: string, ref: string) => ({ description, content: { 'application/json': { schema: { $ref: ref } } } });
+const common = {
+  '401': errorResponse('No valid token'),
+  '404': errorResponse('Not found (or another caller\'s)'),
+};
+
+export function openApiDocument(): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'CodeRunner API', version: '1.0.0', description: 'Deploy a project\'s files into a sandbox and get back a running, health-checked app.' },
+    security: [{ jwt: [] }],
+    components: {
+      securitySchemes: { jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The caller is the token\'s sub.' } },
+      schemas: {
+        DeploymentRequest: schemaOf(deploymentRequestSchema()),
+        KeepaliveRequest: schemaOf(keepaliveBody),
+        Deployment: {
+          type: 'object',
+          properties: {
+            deploymentId: { type: 'string' },
+            projectId: { type: 'string' },
+            status: { type: 'string' },
+            step: { type: ['string', 'null'] },
+            sandboxId: { type: ['string', 'null'] },
+            url: { type: ['string', 'null'] },
+            error: { type: ['object', 'null'], properties: { step: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' } } },
+            progress: { type: 'object', properties: { filesUploaded: { type: 'integer' }, filesTotal: { type: 'integer' }, batchesTotal: { type: 'integer' } } },
+            timestamps: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+        },
+        Sandbox: {
+          type: 'object',
+          properties: {
+            sandboxId: { type: 'string' },
+            deploymentId: { type: 'string' },
+            projectId: { type: 'string' },
+            status: { type: 'string' },
+            url: { type: ['string', 'null'] },
+            createdAt: { type: 'string' },
+            expiresAt: { type: ['string', 'null'] },
+          },
+        },
+        LogLine: {
+          type: 'object',
+          properties: { timestamp: { type: 'string' }, source: { type: 'string' }, line: { type: 'string' }, timestampSource: { type: 'string' } },
+        },
+        Error: {
+          type: 'object',
+          properties: {
+            message: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', properties: { field: { type: 'string' }, rule: { type: 'string' }, message: { type: 'string' } } } },
+          },
+        },
+      },
+    },
+    paths: {
+      '/deployments': {
+        post: {
+          summary: 'Deploy a project (or redeploy into a live sandbox with sandboxId / reuse)',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DeploymentRequest' } } } },
+          responses: {
+            '202': jsonResponse('Accepted; the deployment continues in the background', '#/components/schemas/Deployment'),
+            '400': errorResponse('Invalid request: each error names the field and the rule'),
+            '409': errorResponse('The sandbox to redeploy into is no longer alive'),
+            '415': errorResponse('The body is not JSON'),
+            '422': errorResponse('Idempotency-Key reused with another body'),
+            ...common,
+          },
+        },
+        get: {
+          summary: 'The caller\'s deployment history, newest first',
+          parameters: queryParametersOf(listDeploymentsQuery),
+          responses: { '200': { description: 'A page of deployments' }, '400': errorResponse('Invalid query'), ...common },
+        },
+      },
+      '/deployments/{id}': {
+        get: { summary: 'A deployment', parameters: [idParameter], responses: { '200': jsonResponse('The deployment', '#/components/schemas/Deployment'), ...common } },
+        delete: { summary: 'Kill the sandbox and end TERMINATED (idempotent)', parameters: [idParameter], responses: { '200': jsonResponse('The terminated deployment', '#/components/schemas/Deployment'), ...common } },
+      },
+      '/deployments/{id}/health': {
+        get: { summary: 'Probe the app now', parameters: [idParameter], responses: { '200': { description: 'The probe, or the sandbox state when the app does not answer' }, ...common } },
+      },
+      '/deployments/{id}/logs': {
+        get: {
+          summary: 'The last lines of the app, install, npm, PM2, journal and app log files, merged in time order',
+          parameters: [idParameter, ...queryParametersOf(logsQuery)],
+          responses: { '200': { description: 'Log lines' }, '400': errorResponse('Invalid query'), '409': errorResponse('No live sandbox'), ...common },
+        },
+      },
+      '/deployments/{id}/keepalive': {
+        post: {
+          summary: 'Extend the sandbox\'s lifetime (bounded by the configured maximum)',
+          parameters: [idParameter],
+          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/KeepaliveRequest' } } } },
+          responses: { '200': jsonResponse('The deployment with its new expiry', '#/components/schemas/Deployment'), '400': errorResponse('Out of bounds'), '409': errorResponse('No live sandbox'), ...common },
+        },
+      },
+      '/sandboxes': {
+        get: {
+          summary: 'The caller\'s live sandboxes (with projectId: the live sandbox of that project first)',
+          parameters: queryParametersOf(listSandboxesQuery),
+          responses: { '200': { description: 'A page of sandboxes' }, '400': errorResponse('Invalid query'), ...common },
+        },
+      },
+      '/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+    },
+  };
+}

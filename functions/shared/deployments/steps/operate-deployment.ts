@@ -1,0 +1,74 @@
+/**
+ * Operating a live deployment: extend its sandbox's lifetime, probe it now, read its logs.
+ */
+import { isTerminal } from '../deployment-status.ts';
+import type { Deployment } from '../deployment.ts';
+import type { DeploymentDependencies } from '../dependencies.ts';
+import { nowOf } from '../dependencies.ts';
+import { NoLiveSandboxError, LifetimeOutOfBoundsError } from '../errors.ts';
+import { collectLogs } from '../logs/collect-logs.ts';
+import type { LogEntry } from '../logs/log-entry.ts';
+import type { LogQuery } from '../logs/log-query.ts';
+import { probeApp, type ProbeResult } from '../probe-app.ts';
+import { loadOwnDeployment } from './load-own-deployment.ts';
+
+function requireSandbox(deployment: Deployment): string {
+  if (!deployment.sandboxId || isTerminal(deployment.status)) {
+    throw new NoLiveSandboxError(`deployment ${deployment.deploymentId} is ${deployment.status} and has no live sandbox`);
+  }
+  return deployment.sandboxId;
+}
+
+/** Keep-alive: the sandbox lives `seconds` from now, at most `maxSeconds`. */
+export async function extendLifetime(
+  dependencies: DeploymentDependencies,
+  userId: string,
+  deploymentId: string,
+  seconds: number,
+  maxSeconds: number,
+): Promise<Deployment> {
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds > maxSeconds) {
+    throw new LifetimeOutOfBoundsError(`seconds must be an integer between 60 and ${maxSeconds}`);
+  }
+  const deployment = await loadOwnDeployment(dependencies.deployments, userId, deploymentId);
+  const sandboxId = requireSandbox(deployment);
+  await dependencies.sandboxes.extendLifetime(sandboxId, seconds);
+  const expiresAt = new Date(nowOf(dependencies).getTime() + seconds * 1000).toISOString();
+  return dependencies.deployments.update(deploymentId, { expiresAt });
+}
+
+export interface LiveHealth {
+  deploymentId: string;
+  status: string;
+  checkedAt: string;
+  /** The app's answer, when it has a port to probe. */
+  probe: ProbeResult | null;
+  /** When the app does not answer: whether its sandbox is alive at all. */
+  sandbox: { sandboxId: string | null; alive: boolean } | null;
+}
+
+/** A live probe now: the health path (falling back to / on 404), else the sandbox's own state. */
+export async function liveHealth(dependencies: DeploymentDependencies, userId: string, deploymentId: string): Promise<LiveHealth> {
+  const deployment = await loadOwnDeployment(dependencies.deployments, userId, deploymentId);
+  const checkedAt = nowOf(dependencies).toISOString();
+  const base = { deploymentId, status: deployment.status, checkedAt };
+  if (!deployment.sandboxId || isTerminal(deployment.status)) {
+    return { ...base, probe: null, sandbox: { sandboxId: deployment.sandboxId ?? null, alive: false } };
+  }
+  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId).catch(() => undefined);
+  if (!sandbox) return { ...base, probe: null, sandbox: { sandboxId: deployment.sandboxId, alive: false } };
+  const probe = await probeApp(sandbox.portUrl(deployment.options.port), deployment.options.healthPath);
+  if (probe.statusCode !== undefined && probe.statusCode < 500) return { ...base, probe, sandbox: null };
+  return { ...base, probe, sandbox: { sandboxId: deployment.sandboxId, alive: await sandbox.isAlive() } };
+}
+
+export async function deploymentLogs(
+  dependencies: DeploymentDependencies,
+  userId: string,
+  deploymentId: string,
+  query: LogQuery & { appLogGlob?: string },
+): Promise<LogEntry[]> {
+  const deployment = await loadOwnDeployment(dependencies.deployments, userId, deploymentId);
+  const sandbox = await dependencies.sandboxes.connect(requireSandbox(deployment));
+  return collectLogs(sandbox, query);
+}
