@@ -167,7 +167,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await sweeping?.catch(() => undefined);
       });
     }
-    const operator = await startOperatorEndpoint({ sweep });
+    const operator = await startOperatorEndpoint({ sweep, browserUrl: sandboxes.browserUrl });
     stops.push(() => operator.close());
 
     const jwt = await createLocalJwtAuthority({ keyFile: join(dataDir, 'jwt-signing-key.json') });
