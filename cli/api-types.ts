@@ -1,0 +1,101 @@
+/** The CodeRunner API's shapes as the CLI uses them (see openapi.json). */
+
+export const STEPS = ['create', 'upload', 'start', 'health'] as const;
+export type Step = (typeof STEPS)[number];
+
+export type DeploymentStatus =
+  | 'PENDING'
+  | 'CREATING'
+  | 'UPLOADING'
+  | 'STARTING'
+  | 'CHECKING_HEALTH'
+  | 'RUNNING'
+  | 'FAILED'
+  | 'TERMINATED'
+  | 'EXPIRED'
+  | 'LOST';
+
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
+
+export interface RequestFile {
+  path: string;
+  content: string;
+  encoding: 'utf8' | 'base64';
+}
+
+export interface AppOptionsInput {
+  port?: number;
+  installCommand?: string;
+  startCommand?: string;
+  env?: Record<string, string>;
+  healthPath?: string;
+  timeoutSeconds?: number;
+}
+
+export interface DeploymentRequest {
+  projectId: string;
+  files: RequestFile[];
+  options: AppOptionsInput;
+  sandboxId?: string;
+  reuse?: boolean;
+}
+
+export interface DeploymentFailure {
+  step: string;
+  name: string;
+  message: string;
+}
+
+export interface DeploymentView {
+  deploymentId: string;
+  projectId: string;
+  status: DeploymentStatus;
+  step: Step | null;
+  sandboxId: string | null;
+  url: string | null;
+  error: DeploymentFailure | null;
+  progress: { filesUploaded: number; filesTotal: number; batchesTotal: number };
+  options: { port: number; installCommand?: string; startCommand: string; healthPath: string; timeoutSeconds: number };
+  env?: string[];
+  expiresAt: string | null;
+  redeployOf: string | null;
+  replacedBy?: string | null;
+  timestamps: { createdAt: string; updatedAt: string } & Partial<Record<DeploymentStatus, string>>;
+}
+
+export interface SandboxView {
+  sandboxId: string | null;
+  deploymentId: string;
+  projectId: string;
+  status: DeploymentStatus;
+  url: string | null;
+  createdAt: string;
+  expiresAt: string | null;
+}
+
+export interface LiveHealth {
+  deploymentId: string;
+  status: DeploymentStatus;
+  checkedAt: string;
+  probe: { healthy: boolean; path: string; statusCode?: number; latencyMs: number; error?: string } | null;
+  sandbox: { sandboxId: string | null; alive: boolean } | null;
+}
+
+export interface LogEntry {
+  timestamp: string;
+  source: string;
+  line: string;
+  timestampSource: string;
+}
+
+export interface Page<Item> {
+  items: Item[];
+  nextToken: string | null;
+}
+
+/** A 4xx body: a message and, for validation, one entry per broken rule. */
+export interface ProblemBody {
+  message?: string;
+  errors?: { field: string; rule: string; message?: string }[];
+  requestId?: string;
+}
