@@ -28,7 +28,7 @@ import { LocalStepFunctions, type ExecutionStatusChangeEvent, type LocalLambdaHa
 import { resolveStateMachineDefinition } from './step-functions/resolve-definition.ts';
 import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
 import { synthesizeStack, type SynthesizedStack } from './synthesized-stack.ts';
-import { createLambdaContext } from './step-functions/lambda-context.ts';
+import { createLambdaContext } from './lambda-context.ts';
 import { startOperatorEndpoint } from './operator-endpoint.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
 

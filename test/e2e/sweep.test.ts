@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { MANAGED_BY } from '../../functions/shared/deployments/app-layout.ts';
 import { AgentSphereProvider } from '../../functions/shared/sandbox/agentsphere/index.ts';
-import { createLambdaContext } from '../../infra/local/step-functions/lambda-context.ts';
+import { createLambdaContext } from '../../infra/local/lambda-context.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';

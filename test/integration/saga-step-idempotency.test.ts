@@ -10,7 +10,7 @@ import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dy
 import type { Deployment } from '../../functions/shared/deployments/deployment.ts';
 import type { StagedBatchRef } from '../../functions/shared/deployments/ports.ts';
 import type { LocalLambdaHandler } from '../../infra/local/step-functions/local-step-functions.ts';
-import { createLambdaContext } from '../../infra/local/step-functions/lambda-context.ts';
+import { createLambdaContext } from '../../infra/local/lambda-context.ts';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { projectFiles } from '../support/project-files.ts';

@@ -10,7 +10,8 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from 'aws-lambd
 import type { JWTPayload } from 'jose';
 import { fromHttpApiResult, toHttpApiEvent, type HttpApiResponse } from './api-gateway-event.ts';
 import { isPreflight, preflightHeaders, withCorsHeaders, type CorsOptions } from './cors.ts';
-import { createLambdaContext, functionNameForRoute } from './lambda-context.ts';
+import { createLambdaContext } from '../lambda-context.ts';
+import { functionNameForRoute } from './route-function-name.ts';
 import { JwtRejectedError } from './local-jwt.ts';
 import { createRouteTable, decodePathSegment, type RouteTable } from './route-matcher.ts';
 

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { types } from 'node:util';
-import type { LambdaLikeContext } from './lambda-context.ts';
+import type { LambdaLikeContext } from '../lambda-context.ts';
 
 /** Method syntax keeps the parameters bivariant, so handlers typed with a concrete event type fit. */
 export type LocalLambdaHandler = {

@@ -16,7 +16,7 @@ import { StepFunctionsServiceError, executionDoesNotExist } from './service-erro
 import { taskOverrides } from './task-overrides.ts';
 import type { RawTaskHandler, TaskOverrideSettings } from './task-overrides.ts';
 
-export type { LambdaLikeContext } from './lambda-context.ts';
+export type { LambdaLikeContext } from '../lambda-context.ts';
 export type { LocalLambdaHandler } from './lambda-invoke.ts';
 export type { ExecutionStatusChangeEvent } from './execution-status-event.ts';
 export type { RawTaskHandler } from './task-overrides.ts';

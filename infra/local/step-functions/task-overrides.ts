@@ -4,7 +4,7 @@
  * otherwise call the real AWS Lambda.
  */
 import type { RunOptions } from 'aws-local-stepfunctions';
-import { createLambdaContext } from './lambda-context.ts';
+import { createLambdaContext } from '../lambda-context.ts';
 import { LambdaFunctionError, lambdaErrorDocument, lambdaInvokeResult, throughJson } from './lambda-invoke.ts';
 import type { LocalLambdaHandler } from './lambda-invoke.ts';
 import type { LambdaTask } from './lambda-tasks.ts';

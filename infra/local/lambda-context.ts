@@ -1,6 +1,7 @@
 /**
- * The `context` argument Lambda gives a handler. middy (timeouts) and Powertools (logger keys,
- * idempotency expiry) read these fields, so all of them are present.
+ * The `context` argument Lambda passes a handler, built in-process (the local HTTP API, the Step
+ * Functions runner and the local stack's scheduled handlers all use it). middy (timeouts) and
+ * Powertools (logger keys, metrics dimensions) read these fields, so they must all be present.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
@@ -9,28 +10,34 @@ export type LambdaLikeContext = Context;
 
 export interface LambdaContextOptions {
   functionName: string;
-  /** The ARN the caller used, qualifier included. */
-  invokedFunctionArn: string;
+  /** The ARN the caller used; by default built from region, account and function name. */
+  invokedFunctionArn?: string;
   /** Time the invocation may run; `getRemainingTimeInMillis()` counts down from it. */
   timeoutMs: number;
+  region?: string;
+  accountId?: string;
   memoryLimitInMB?: number;
+  awsRequestId?: string;
+  /** Injectable for tests. */
   now?: () => number;
 }
 
-export function createLambdaContext(options: LambdaContextOptions): LambdaLikeContext {
+export function createLambdaContext(options: LambdaContextOptions): Context {
   const now = options.now ?? Date.now;
   const deadline = now() + options.timeoutMs;
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
   return {
     callbackWaitsForEmptyEventLoop: true,
     functionName: options.functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: options.invokedFunctionArn,
+    invokedFunctionArn: options.invokedFunctionArn ?? `arn:aws:lambda:${region}:${accountId}:function:${options.functionName}`,
     memoryLimitInMB: String(options.memoryLimitInMB ?? 1024),
-    awsRequestId: randomUUID(),
+    awsRequestId: options.awsRequestId ?? randomUUID(),
     logGroupName: `/aws/lambda/${options.functionName}`,
     logStreamName: logStreamName(new Date(now())),
     getRemainingTimeInMillis: () => Math.max(0, deadline - now()),
-    // Callback-style completion is gone from the nodejs24.x runtime: a call is a bug to surface.
+    // The pre-promise completion callbacks: handlers here are async, so a call is a bug to surface.
     done: unsupported('done'),
     fail: unsupported('fail'),
     succeed: unsupported('succeed'),
