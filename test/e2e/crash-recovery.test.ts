@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { ApiClient } from '../support/local-stack-fixture.ts';
 import { projectFiles } from '../support/project-files.ts';
+import { waitForOutput } from '../support/child-output.ts';
 
 const STACK_MAIN = fileURLToPath(new URL('../../infra/local/main.ts', import.meta.url));
 const HOST_MAIN = fileURLToPath(new URL('../../infra/local/sandbox-host/main.ts', import.meta.url));
@@ -33,23 +34,6 @@ function start(script: string, args: string[], env: Record<string, string> = {})
   });
   children.push(child);
   return child;
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpMatchArray> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-  });
 }
 
 async function startOrchestrator(hostUrl: string): Promise<{ child: ChildProcess; api: ApiClient; operatorUrl: string }> {

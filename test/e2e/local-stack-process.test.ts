@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { freshPort, processesMatching } from '../support/local-sandbox-host.ts';
 import { ApiClient } from '../support/local-stack-fixture.ts';
 import { projectFiles } from '../support/project-files.ts';
+import { waitForOutput } from '../support/child-output.ts';
 
 const MAIN = fileURLToPath(new URL('../../infra/local/main.ts', import.meta.url));
 let workDir: string;
@@ -22,23 +23,6 @@ afterAll(async () => {
   child?.kill('SIGKILL');
   if (workDir) await rm(workDir, { recursive: true, force: true });
 });
-
-async function waitForOutput(process: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output}`)), timeoutMs);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(pattern);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    };
-    process.stdout!.on('data', onData);
-    process.stderr!.on('data', onData);
-  });
-}
 
 describe('the local stack as a process', () => {
   it('kills every sandbox and leaves no process behind on Ctrl-C', async () => {
