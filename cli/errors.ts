@@ -28,8 +28,12 @@ export function isDebug(env: NodeJS.ProcessEnv = process.env): boolean {
 export function describeFailure(error: unknown, debug: boolean): string {
   if (error instanceof CliError) {
     const lines = [`error: ${error.message}`, ...error.details.map((detail) => `  ${detail}`)];
-    if (debug && error.cause !== undefined) lines.push(`cause: ${stackOf(error.cause)}`);
-    if (debug) lines.push(stackOf(error));
+    if (debug) {
+      lines.push(stackOf(error));
+      for (let cause = error.cause, depth = 0; cause !== undefined && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+        lines.push(`caused by: ${stackOf(cause)}`);
+      }
+    }
     return lines.join('\n');
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -2,7 +2,7 @@
  * `npm start`: the whole CodeRunner system on this machine. Prints the API URL, a token for a dev
  * user and a curl example; Ctrl-C kills every sandbox and stops everything.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from './local-stack.ts';
@@ -79,7 +79,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: stopping, killing every sandbox...`);
-    void stack.stop().then(
+    void stack
+      .stop()
+      // The token and URLs in it are dead now; the CLI must not find them.
+      .then(() => rm(stateFile, { force: true }))
+      .then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);

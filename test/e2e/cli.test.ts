@@ -1,0 +1,369 @@
+/**
+ * The `coderunner` CLI as a person uses it: a real subprocess (bin/coderunner.mjs) against a real
+ * local stack, deploying a real directory and operating the deployment.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshPort } from '../support/local-sandbox-host.ts';
+import { liveSandboxesOf, startStackFixture, type ApiClient, type StackFixture } from '../support/local-stack-fixture.ts';
+import { expectNoLeaks } from '../support/no-leak-invariant.ts';
+import { FIXTURE_APPS, projectFiles } from '../support/project-files.ts';
+
+const BIN = fileURLToPath(new URL('../../bin/coderunner.mjs', import.meta.url));
+const CLI_USER = 'cli-user';
+const DEPLOYMENT_ID = /deployment ([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})/;
+
+let fixture: StackFixture;
+let api: ApiClient;
+let token: string;
+let workDir: string;
+const deployments: string[] = [];
+
+beforeAll(async () => {
+  fixture = await startStackFixture();
+  token = await fixture.stack.issueToken(CLI_USER);
+  api = await fixture.apiAs(CLI_USER);
+  workDir = await mkdtemp(join(tmpdir(), 'coderunner-cli-test-'));
+});
+
+afterAll(async () => {
+  if (fixture) {
+    for (const deploymentId of deployments) await api.delete(deploymentId);
+    await expectNoLeaks(fixture.stack);
+  }
+  await fixture?.stop();
+  if (workDir) await rm(workDir, { recursive: true, force: true });
+});
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr as they came. */
+  output: string;
+}
+
+interface CliProcess {
+  child: ChildProcess;
+  output(): string;
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<CliRun>;
+}
+
+/** The environment of a shell with nothing of CodeRunner's in it, plus `env`. */
+function shellEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? workDir, NO_COLOR: '1', ...env };
+}
+
+function apiEnvironment(): Record<string, string> {
+  return { CODERUNNER_API_URL: fixture.stack.apiUrl, CODERUNNER_TOKEN: token };
+}
+
+function startCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd ?? workDir,
+    env: shellEnvironment(options.env ?? apiEnvironment()),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    output += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    output += chunk.toString();
+  });
+  const exited = new Promise<CliRun>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, output }));
+  });
+  return {
+    child,
+    output: () => output,
+    exited,
+    async waitForOutput(pattern, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const match = output.match(pattern);
+        if (match) return match;
+        await sleep(50);
+      }
+      throw new Error(`the CLI did not print ${pattern} within ${timeoutMs} ms; it printed:\n${output}`);
+    },
+  };
+}
+
+function runCli(args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Promise<CliRun> {
+  return startCli(args, options).exited;
+}
+
+/** A copy of the cli-app fixture, plus files git would not keep (they must not be uploaded). */
+async function projectDirectory(name: string): Promise<string> {
+  const directory = join(workDir, name);
+  await cp(join(FIXTURE_APPS, 'cli-app'), directory, { recursive: true });
+  await writeFile(join(directory, 'secret.env'), 'API_KEY=do-not-upload\n');
+  await writeFile(join(directory, 'public', 'notes.draft'), 'ignored by public/.gitignore\n');
+  await mkdir(join(directory, 'build'), { recursive: true });
+  await writeFile(join(directory, 'build', 'bundle.js'), '// ignored by build/\n');
+  await mkdir(join(directory, 'node_modules', 'left-pad'), { recursive: true });
+  await writeFile(join(directory, 'node_modules', 'left-pad', 'index.js'), 'module.exports = 1;\n');
+  await mkdir(join(directory, '.git'), { recursive: true });
+  await writeFile(join(directory, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  return directory;
+}
+
+async function filesUnder(root: string): Promise<string[]> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(root, join(entry.parentPath, entry.name)))
+    .sort();
+}
+
+function appDirOf(deploymentId: string): string {
+  const sandbox = (fixture.stack.sandboxHost?.registry.list() ?? []).find((candidate) => candidate.metadata.deploymentId === deploymentId);
+  if (!sandbox) throw new Error(`no live sandbox for deployment ${deploymentId}`);
+  return join(sandbox.rootDir, 'home', 'user', 'app');
+}
+
+/** A deployment of the fixture app made through the API (for the commands that operate one). */
+async function runningDeployment(projectId: string): Promise<any> {
+  const accepted = await api.deploy({
+    projectId,
+    files: (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env'),
+    options: { port: freshPort(), startCommand: 'node server.js' },
+  });
+  expect(accepted.status).toBe(202);
+  deployments.push(accepted.body.deploymentId);
+  const view = await api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
+  expect(view.status).toBe('RUNNING');
+  return view;
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('coderunner deploy', () => {
+  it('deploys a directory to RUNNING, showing each step and the app URL, with exactly the files git would keep', { timeout: 60_000 }, async () => {
+    // Prepare: the local stack found through its state file, as after `npm start`
+    const directory = await projectDirectory('cli-app');
+    const stateFile = join(workDir, 'stack', '.coderunner', 'local-stack.json');
+    await mkdir(join(workDir, 'stack', '.coderunner'), { recursive: true });
+    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, token, pid: process.pid }));
+
+    // Act
+    const run = await runCli(['deploy', directory, '--port', String(freshPort()), '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
+
+    // Assert: the steps, each done, and the URLs
+    expect(run.code, run.output).toBe(0);
+    const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
+    expect(deploymentId, run.output).toBeDefined();
+    deployments.push(deploymentId!);
+    expect(run.stderr).toMatch(/✔ create sandbox +\d/);
+    expect(run.stderr).toMatch(/✔ upload 4\/4 files +\d/);
+    expect(run.stderr).toMatch(/✔ start +\d/);
+    expect(run.stderr).toMatch(/✔ health check \/health +\d/);
+    const view = (await api.get(deploymentId!)).body;
+    expect(view).toMatchObject({ status: 'RUNNING', projectId: 'cli-app' });
+    expect(run.stdout).toContain(`url:   ${view.url}`);
+    const openUrl = run.stdout.match(/open: +(http:\/\/127\.0\.0\.1:\d+\/\S*)/)?.[1];
+    expect(openUrl, run.stdout).toBeDefined();
+    expect(await (await fetch(openUrl!)).text()).toBe('hello from cli-app\n');
+
+    // Assert: what reached the sandbox, byte for byte
+    const appDir = appDirOf(deploymentId!);
+    expect(await filesUnder(appDir)).toEqual(['.gitignore', 'public/.gitignore', 'public/pixel.png', 'server.js']);
+    expect(await readFile(join(appDir, 'public', 'pixel.png'))).toEqual(await readFile(join(directory, 'public', 'pixel.png')));
+    expect(await readFile(join(appDir, 'server.js'), 'utf8')).toBe(await readFile(join(directory, 'server.js'), 'utf8'));
+  });
+
+  it('exits 1 naming the failed step and its cause when the start command fails', { timeout: 60_000 }, async () => {
+    const directory = await projectDirectory('cli-broken');
+
+    const run = await runCli(['deploy', directory, '--port', String(freshPort()), '--start', 'node missing-entry.js']);
+
+    expect(run.code, run.output).toBe(1);
+    const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
+    expect(run.stderr).toMatch(/✖ start/);
+    expect(run.stderr).toContain(`deployment ${deploymentId} failed at step start: StartFailedError`);
+    expect(run.stderr).toContain('start command "node missing-entry.js" exited at once');
+    expect(run.stderr).toContain("Cannot find module '/home/user/app/missing-entry.js'");
+    expect(run.stderr).toContain('logs (last 20 lines):');
+    expect((await api.get(deploymentId!)).body.status).toBe('FAILED');
+  });
+
+  it('leaves the deployment running on Ctrl-C without a terminal, says how to kill it and exits 130', { timeout: 60_000 }, async () => {
+    // Prepare
+    const directory = await projectDirectory('cli-interrupted');
+    const cli = startCli(['deploy', directory, '--port', String(freshPort()), '--start', 'node server.js']);
+    const deploymentId = (await cli.waitForOutput(DEPLOYMENT_ID))[1]!;
+    deployments.push(deploymentId);
+
+    // Act
+    cli.child.kill('SIGINT');
+    const run = await cli.exited;
+
+    // Assert
+    expect(run.code, run.output).toBe(130);
+    expect(run.stderr).toContain(`kill it with: coderunner kill ${deploymentId}`);
+    expect((await api.waitForStatus(deploymentId, ['RUNNING', 'FAILED'])).status).toBe('RUNNING');
+  });
+
+  it('refuses a project over the size limit before sending anything, naming the file', async () => {
+    const directory = join(workDir, 'too-big');
+    await mkdir(directory, { recursive: true });
+    await writeFile(join(directory, 'server.js'), 'require("http").createServer((q, s) => s.end("hi")).listen(process.env.PORT);\n');
+    await writeFile(join(directory, 'big.bin'), Buffer.alloc(1536 * 1024, 7));
+
+    const run = await runCli(['deploy', directory, '--start', 'node server.js']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('1 file is over the limit of 1 MiB per file');
+    expect(run.stderr).toContain('big.bin: 1.5 MiB');
+    expect((await api.request('GET', '/deployments?projectId=too-big')).body.items).toEqual([]);
+  });
+});
+
+describe('operating a running deployment', () => {
+  let running: any;
+
+  beforeAll(async () => {
+    running = await runningDeployment('cli-ops');
+  });
+
+  it('ls lists the live sandbox with its project, status and URL', async () => {
+    const table = await runCli(['ls']);
+    const json = await runCli(['ls', '--project', 'cli-ops', '--json']);
+
+    expect(table.code, table.output).toBe(0);
+    const row = table.stdout.split('\n').find((line) => line.includes(running.deploymentId));
+    expect(row, table.stdout).toContain('cli-ops');
+    expect(row).toContain('RUNNING');
+    expect(row).toContain(running.url);
+    expect(JSON.parse(json.stdout).items).toContainEqual(expect.objectContaining({ deploymentId: running.deploymentId, sandboxId: running.sandboxId }));
+  });
+
+  it('status shows the status, the URL and the timeline', async () => {
+    const run = await runCli(['status', running.deploymentId]);
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(/status +RUNNING/);
+    expect(run.stdout).toContain(running.url);
+    expect(run.stdout).toMatch(/timeline +PENDING \+0 ms → .* → RUNNING \+/);
+  });
+
+  it('logs shows a line the app printed', async () => {
+    const run = await runCli(['logs', running.deploymentId, '-n', '50']);
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(/Z app +cli-app listening on port \d+/);
+  });
+
+  it('logs -f prints new lines as the app writes them, each once, until Ctrl-C', { timeout: 60_000 }, async () => {
+    // Prepare
+    const cli = startCli(['logs', running.deploymentId, '-f']);
+    await cli.waitForOutput(/cli-app listening on port/);
+    const browserUrl = await fixture.stack.browserUrl(running.sandboxId, running.options.port);
+
+    // Act
+    await fetch(new URL('/followed-request', browserUrl));
+    await cli.waitForOutput(/cli-app served GET \/followed-request/);
+    await sleep(2_500); // a few more polls, which must not repeat lines
+    cli.child.kill('SIGINT');
+    const run = await cli.exited;
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout.match(/cli-app listening on port/g)).toHaveLength(1);
+    expect(run.stdout.match(/cli-app served GET \/followed-request/g)).toHaveLength(1);
+  });
+
+  it('health reports the app healthy', async () => {
+    const run = await runCli(['health', running.deploymentId]);
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(/✔ healthy: GET \/health → 200 in \d+ ms/);
+  });
+});
+
+describe('coderunner kill', () => {
+  it('ends the deployment TERMINATED and kills its sandbox', { timeout: 60_000 }, async () => {
+    const { deploymentId } = await runningDeployment('cli-kill');
+
+    const run = await runCli(['kill', deploymentId]);
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toContain(`deployment ${deploymentId} is TERMINATED`);
+    expect((await api.get(deploymentId)).body.status).toBe('TERMINATED');
+    expect(liveSandboxesOf(fixture.stack, deploymentId)).toEqual([]);
+  });
+});
+
+describe('errors read as sentences', () => {
+  const noStackTrace = /^\s+at /m;
+
+  it('without any configuration, says how to start the local stack or pass --api-url/--token', async () => {
+    const run = await runCli(['ls'], { env: {} });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: no CodeRunner API is configured: start the local stack with `npm start`');
+    expect(run.stderr).toContain('pass --api-url and --token');
+    expect(run.stderr).not.toMatch(noStackTrace);
+  });
+
+  it('asks whether `npm start` is running when the API cannot be reached', async () => {
+    const apiUrl = `http://127.0.0.1:${await closedPort()}`;
+
+    const run = await runCli(['ls', '--api-url', apiUrl, '--token', token], { env: {} });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(`error: cannot reach the CodeRunner API at ${apiUrl}: is \`npm start\` running?`);
+  });
+
+  it('gives token advice when the API refuses the token', async () => {
+    const run = await runCli(['ls'], { env: { ...apiEnvironment(), CODERUNNER_TOKEN: 'not-a-token' } });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`error: the CodeRunner API at ${fixture.stack.apiUrl} refused the token`);
+    expect(run.stderr).toContain('--token');
+    expect(run.stderr).not.toMatch(noStackTrace);
+  });
+
+  it("says a deployment that does not exist (or is another user's) is not found", async () => {
+    const files = (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env');
+    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: freshPort() } })).body;
+
+    const missing = await runCli(['status', '00000000-0000-4000-8000-000000000000']);
+    const notMine = await runCli(['status', someoneElses.deploymentId]);
+
+    expect(missing.stderr.trim()).toBe('error: no deployment 00000000-0000-4000-8000-000000000000 (or it is not yours).');
+    expect(notMine.stderr.trim()).toBe(`error: no deployment ${someoneElses.deploymentId} (or it is not yours).`);
+    expect(notMine.code).toBe(1);
+    await fixture.api.waitForStatus(someoneElses.deploymentId, ['RUNNING', 'FAILED']);
+    await fixture.api.delete(someoneElses.deploymentId);
+  });
+
+  it('names the field and the rule of a request the API refuses', async () => {
+    const directory = await projectDirectory('cli-invalid');
+
+    const run = await runCli(['deploy', directory, '--start', 'node server.js', '--health-path', 'health']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('error: the deployment request is invalid:\n  options.healthPath: must start with / and contain no spaces, query or fragment');
+    expect(run.stderr).not.toMatch(noStackTrace);
+  });
+});
