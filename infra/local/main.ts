@@ -84,11 +84,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       // The token and URLs in it are dead now; the CLI must not find them.
       .then(() => rm(stateFile, { force: true }))
       .then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(error);
+          process.exit(1);
+        },
+      );
   });
 }
