@@ -2,22 +2,15 @@
  * What deployment code needs from the outside world, in its own terms. Adapters implement these
  * with DynamoDB, S3 and Step Functions.
  */
-import type { Deployment, DeploymentFailure } from './deployment.ts';
+import type { Deployment } from './deployment.ts';
 import type { DeploymentStatus } from './deployment-status.ts';
 
 export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps' | 'updatedAt' | 'batchProgress'> {}
 
-export interface TransitionChanges {
-  /** The deployment that took over this one's sandbox (a redeploy). */
-  replacedBy?: string;
-  sandboxId?: string;
-  expiresAt?: string;
-  appUrl?: string;
-  appPid?: number;
-  healthDeadline?: string;
-  executionArn?: string;
-  error?: DeploymentFailure;
-}
+/** Fields a status change (or a plain update) may set along with it. */
+export type TransitionChanges = Partial<
+  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy'>
+>;
 
 export interface OwnerQuery {
   projectId?: string;

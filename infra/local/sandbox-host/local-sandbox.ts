@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import type { SandboxRuntime } from './process-launcher.ts';
 import { SANDBOX_HOME } from './sandbox-paths.ts';
+import { shellQuote } from '../../../functions/shared/shell-quote.ts';
 
 /** Every sandbox process sees this, then the sandbox's env vars, then the command's. */
 const BASE_ENV: Record<string, string> = {
@@ -195,8 +196,4 @@ export class LocalSandbox {
 function commandLine({ cmd, args }: ProcessConfig): string {
   if (cmd === '/bin/bash' && args[0] === '-l' && args[1] === '-c' && args.length === 3) return args[2]!;
   return [cmd, ...args].map(shellQuote).join(' ');
-}
-
-function shellQuote(word: string): string {
-  return `'${word.replaceAll("'", `'\\''`)}'`;
 }

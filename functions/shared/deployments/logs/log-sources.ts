@@ -19,7 +19,7 @@ import { posix } from 'node:path';
 import { APP_STDERR_LOG, APP_STDOUT_LOG, INSTALL_LOG } from '../app-layout.ts';
 import { appLogGlobSearch, type GlobSearch } from './app-log-glob.ts';
 import { InvalidLogQueryError } from './log-errors.ts';
-import { shellQuote } from './shell-quote.ts';
+import { shellQuote } from '../../shell-quote.ts';
 
 export type LogSourceKind = 'install' | 'app' | 'app-error' | 'npm' | 'pm2' | 'file' | 'journal';
 /** In script order, which is also the order of lines with equal timestamps. */

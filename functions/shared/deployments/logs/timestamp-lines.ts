@@ -7,7 +7,7 @@
  * printf %()T, about 45k lines/s). `date` per line would manage under 1k lines/s.
  * Time::HiRes is checked, not assumed: Debian's perl-base alone lacks it (it is in libperl).
  */
-import { shellQuote } from './shell-quote.ts';
+import { shellQuote } from '../../shell-quote.ts';
 
 /** Our capture prefix, as the parser finds it again. */
 const CAPTURED_PREFIX = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z) /;

@@ -3,7 +3,7 @@
  * goes to log files, so nothing depends on the stream staying open.
  */
 import { posix } from 'node:path';
-import { shellQuote } from './shell-quote.ts';
+import { shellQuote } from '../../shell-quote.ts';
 
 export interface LogPaths {
   stdoutPath: string;

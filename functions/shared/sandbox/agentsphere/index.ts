@@ -13,4 +13,3 @@ export {
 } from './config.ts';
 export { toSandboxError, withErrorMapping, isNetworkFailure, requestNeverSent } from './map-error.ts';
 export { withRetry, isTransient, DEFAULT_RETRY_OPTIONS, type RetryOptions } from './retry.ts';
-export { shellQuote } from './shell-quote.ts';
