@@ -121,7 +121,7 @@ describe('commands', () => {
   it('serves a background server through the port URL and to a later command at localhost', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
-    const port = freshPort();
+    const port = await freshPort();
 
     // Act
     const { pid } = await sandbox.startBackground(serverCommand(port, 'hello from the sandbox'), {
@@ -189,7 +189,7 @@ describe('ending sandboxes', () => {
   it('fails port and daemon calls with the sandbox-gone error after kill, and kills again without error', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
-    const port = freshPort();
+    const port = await freshPort();
     await sandbox.startBackground(serverCommand(port, 'up'), { stdoutPath: 'o', stderrPath: 'e' });
     await waitForPort(sandbox.portUrl(port));
 

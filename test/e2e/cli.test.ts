@@ -140,7 +140,7 @@ async function runningDeployment(projectId: string): Promise<any> {
   const accepted = await api.deploy({
     projectId,
     files: (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env'),
-    options: { port: freshPort(), startCommand: 'node server.js' },
+    options: { port: (await freshPort()), startCommand: 'node server.js' },
   });
   expect(accepted.status).toBe(202);
   deployments.push(accepted.body.deploymentId);
@@ -166,7 +166,7 @@ describe('coderunner deploy', () => {
     await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, token, pid: process.pid }));
 
     // Act
-    const run = await runCli(['deploy', directory, '--port', String(freshPort()), '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
+    const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
 
     // Assert: the steps, each done, and the URLs
     expect(run.code, run.output).toBe(0);
@@ -194,7 +194,7 @@ describe('coderunner deploy', () => {
   it('exits 1 naming the failed step and its cause when the start command fails', { timeout: 60_000 }, async () => {
     const directory = await projectDirectory('cli-broken');
 
-    const run = await runCli(['deploy', directory, '--port', String(freshPort()), '--start', 'node missing-entry.js']);
+    const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node missing-entry.js']);
 
     expect(run.code, run.output).toBe(1);
     const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
@@ -209,7 +209,7 @@ describe('coderunner deploy', () => {
   it('leaves the deployment running on Ctrl-C without a terminal, says how to kill it and exits 130', { timeout: 60_000 }, async () => {
     // Prepare
     const directory = await projectDirectory('cli-interrupted');
-    const cli = startCli(['deploy', directory, '--port', String(freshPort()), '--start', 'node server.js']);
+    const cli = startCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js']);
     const deploymentId = (await cli.waitForOutput(DEPLOYMENT_ID))[1]!;
     deployments.push(deploymentId);
 
@@ -345,7 +345,7 @@ describe('errors read as sentences', () => {
 
   it("says a deployment that does not exist (or is another user's) is not found", async () => {
     const files = (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env');
-    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: freshPort() } })).body;
+    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: (await freshPort()) } })).body;
 
     const missing = await runCli(['status', '00000000-0000-4000-8000-000000000000']);
     const notMine = await runCli(['status', someoneElses.deploymentId]);

@@ -62,7 +62,7 @@ describe('crash of the orchestrator', () => {
     const accepted = await first.api.deploy({
       projectId: 'crash',
       files: await projectFiles('hello-node'),
-      options: { port: freshPort(), startCommand: `node -e "require('http').createServer((q,s)=>{s.statusCode=503;s.end()}).listen(process.env.PORT)"` },
+      options: { port: (await freshPort()), startCommand: `node -e "require('http').createServer((q,s)=>{s.statusCode=503;s.end()}).listen(process.env.PORT)"` },
     });
     const midway = await first.api.waitForStatus(accepted.body.deploymentId, ['CHECKING_HEALTH'], 30_000);
 

@@ -28,7 +28,7 @@ async function storedDeployments(): Promise<number> {
 }
 
 async function validRequest(overrides: Record<string, unknown> = {}) {
-  return { projectId: 'api-test', files: await projectFiles('hello-node'), options: { port: freshPort(), startCommand: 'node server.js' }, ...overrides };
+  return { projectId: 'api-test', files: await projectFiles('hello-node'), options: { port: (await freshPort()), startCommand: 'node server.js' }, ...overrides };
 }
 
 describe('authentication and ownership', () => {

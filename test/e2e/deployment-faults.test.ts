@@ -29,7 +29,7 @@ async function deployAndWaitForFailure(options: Record<string, unknown>, files?:
   const accepted = await fixture.api.deploy({
     projectId: 'faulty',
     files: files ?? (await projectFiles('hello-node')),
-    options: { port: freshPort(), startCommand: 'node server.js', ...options },
+    options: { port: (await freshPort()), startCommand: 'node server.js', ...options },
   });
   expect(accepted.status).toBe(202);
   return fixture.api.waitForStatus(accepted.body.deploymentId, ['FAILED', 'RUNNING']);

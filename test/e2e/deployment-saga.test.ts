@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('deploying a project', () => {
   it('runs a small Node app, serves it, and stops serving it once deleted', async () => {
     // Prepare
-    const port = freshPort();
+    const port = await freshPort();
     const files = await projectFiles('hello-node');
 
     // Act
@@ -52,7 +52,7 @@ describe('deploying a project', () => {
 
   it('installs a real dependency with npm inside the sandbox and reaches RUNNING', async () => {
     // Prepare
-    const port = freshPort();
+    const port = await freshPort();
 
     // Act: no startCommand: it is inferred from package.json scripts.start
     const accepted = await fixture.api.deploy({
@@ -72,7 +72,7 @@ describe('deploying a project', () => {
 
   it('uploads a project in several batches sized by bytes', async () => {
     // Prepare: 40 files of 40 KB each, against 1 MB batches
-    const port = freshPort();
+    const port = await freshPort();
     const filler = 'x'.repeat(40_000);
     const files = [
       ...(await projectFiles('hello-node')),

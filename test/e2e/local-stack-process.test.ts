@@ -36,7 +36,7 @@ describe('the local stack as a process', () => {
     const accepted = await api.deploy({
       projectId: 'ctrl-c',
       files: await projectFiles('hello-node'),
-      options: { port: freshPort(), startCommand: `node server.js ${marker}` },
+      options: { port: (await freshPort()), startCommand: `node server.js ${marker}` },
     });
     await api.waitForStatus(accepted.body.deploymentId, ['RUNNING'], 30_000);
     const runningBefore = await processesMatching(marker);

@@ -22,10 +22,13 @@ afterAll(async () => {
   await fixture?.stop();
 });
 
-async function deployRunning(projectId: string, extra: Record<string, unknown> = {}, app = 'hello-node', port = freshPort()): Promise<any> {
+async function deployRunning(projectId: string, extra: Record<string, unknown> = {}, app = 'hello-node', port?: number): Promise<any> {
+  port ??= await freshPort();
   const accepted = await fixture.api.deploy({ projectId, files: await projectFiles(app), options: { port, startCommand: 'node server.js' }, ...extra });
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
-  return fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
+  const settled = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
+  expect(settled.status, JSON.stringify(settled.error)).toBe('RUNNING');
+  return settled;
 }
 
 describe('live sandboxes', () => {
@@ -59,7 +62,7 @@ describe('live sandboxes', () => {
 describe('redeploying into a live sandbox', () => {
   it('keeps the sandbox id and serves the new version', async () => {
     // Prepare
-    const port = freshPort();
+    const port = await freshPort();
     const first = await deployRunning('redeploy', {}, 'hello-node', port);
 
     // Act
@@ -80,7 +83,7 @@ describe('redeploying into a live sandbox', () => {
   });
 
   it("reuses the caller's live sandbox of the project with reuse: true", async () => {
-    const port = freshPort();
+    const port = await freshPort();
     const first = await deployRunning('reuse', {}, 'hello-node', port);
 
     const second = await deployRunning('reuse', { reuse: true }, 'hello-v2', port);
@@ -152,7 +155,7 @@ describe('logs', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'logs',
       files: await projectFiles('hello-node'),
-      options: { port: freshPort(), startCommand: 'node server.js', installCommand: 'echo installing things' },
+      options: { port: (await freshPort()), startCommand: 'node server.js', installCommand: 'echo installing things' },
     });
     const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
 
@@ -189,7 +192,7 @@ describe('history', () => {
     const client = await fixture.apiAs(`history-${Date.now()}`);
     const ids: string[] = [];
     for (const projectId of ['h1', 'h2', 'h1']) {
-      const accepted = await client.deploy({ projectId, files: await projectFiles('hello-node'), options: { port: freshPort(), startCommand: 'node server.js' } });
+      const accepted = await client.deploy({ projectId, files: await projectFiles('hello-node'), options: { port: (await freshPort()), startCommand: 'node server.js' } });
       ids.push(accepted.body.deploymentId);
       await client.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
     }

@@ -23,12 +23,12 @@ describe('many deployments while sweeps run', () => {
   it('settles 20 parallel deployments with no sandbox leaked or lost, before and after deleting them', async () => {
     // Prepare
     const files = await projectFiles('hello-node');
-    const basePort = freshPort();
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freshPort()));
 
     // Act: deploy 20 at once, wait for each to settle, check, then delete them all
     const accepted = await Promise.all(
       Array.from({ length: 20 }, (_, index) =>
-        fixture.api.deploy({ projectId: `load-${index}`, files, options: { port: basePort + index, startCommand: 'node server.js' } }),
+        fixture.api.deploy({ projectId: `load-${index}`, files, options: { port: ports[index], startCommand: 'node server.js' } }),
       ),
     );
     const settled = await Promise.all(

@@ -52,7 +52,7 @@ async function deployRunning(projectId = 'sweep'): Promise<any> {
   const accepted = await fixture.api.deploy({
     projectId,
     files: await projectFiles('hello-node'),
-    options: { port: freshPort(), startCommand: 'node server.js', timeoutSeconds: 600 },
+    options: { port: (await freshPort()), startCommand: 'node server.js', timeoutSeconds: 600 },
   });
   return fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING']);
 }
@@ -130,7 +130,7 @@ describe('the sweep', () => {
     const creating = await fixture.api.deploy({
       projectId: 'racing',
       files: await projectFiles('hello-node'),
-      options: { port: freshPort(), startCommand: 'node server.js' },
+      options: { port: (await freshPort()), startCommand: 'node server.js' },
     });
     await waitUntil(() => liveSandboxesOf(fixture.stack, creating.body.deploymentId).length === 1);
     expect((await fixture.api.get(creating.body.deploymentId)).body.sandboxId).toBeNull();
@@ -159,7 +159,7 @@ describe('uncatchable failures', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'aborted',
       files: await projectFiles('hello-node'),
-      options: { port: freshPort(), startCommand: 'node server.js' },
+      options: { port: (await freshPort()), startCommand: 'node server.js' },
     });
     heldUploads.set(accepted.body.deploymentId, new Promise<void>((resolve) => (release = resolve)));
     await fixture.api.waitForStatus(accepted.body.deploymentId, ['UPLOADING']);

@@ -49,7 +49,7 @@ async function deployHelloNode(projectId: string): Promise<Deployment> {
   const accepted = await fixture.api.deploy({
     projectId,
     files: await projectFiles('hello-node'),
-    options: { port: freshPort(), startCommand: 'node server.js' },
+    options: { port: (await freshPort()), startCommand: 'node server.js' },
   });
   expect(accepted.status).toBe(202);
   const view = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
@@ -163,7 +163,7 @@ describe('re-running the start step after it succeeded', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'start-retried',
       files: await projectFiles('hello-node'),
-      options: { port: freshPort(), startCommand: 'node server.js' },
+      options: { port: (await freshPort()), startCommand: 'node server.js' },
     });
     const { deploymentId } = accepted.body as { deploymentId: string };
     healthGates.set(deploymentId, gate.promise);

@@ -5,6 +5,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { routeAgentSphereToLocalHost } from '../../infra/local/agentsphere-routing.ts';
 import { startSandboxHost, type SandboxHost } from '../../infra/local/sandbox-host/sandbox-host.ts';
 
@@ -38,7 +39,14 @@ export async function processesMatching(marker: string): Promise<number[]> {
   return found;
 }
 
-/** A port unlikely to clash with other test files running at the same time. */
-export function freshPort(): number {
-  return 20_000 + Math.floor(Math.random() * 20_000);
+/**
+ * A free port for an app inside a sandbox. Sandboxes share the host network for now, so ports
+ * must not clash across test files running at once: the kernel picks one that nothing listens on.
+ */
+export async function freshPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
