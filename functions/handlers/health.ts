@@ -10,6 +10,6 @@ const healthEvent = z.object({ deploymentId: z.string().min(1), executionArn: z.
 
 export const handler = stepHandler('health', healthEvent, async ({ deploymentId }) => {
   const result = await checkHealth(await deploymentDependencies(), deploymentId);
-  if (result.healthy) metrics.addMetric(METRIC.deploymentsSucceeded, MetricUnit.Count, 1);
+  if (result.becameRunning) metrics.addMetric(METRIC.deploymentsSucceeded, MetricUnit.Count, 1);
   return result;
 });

@@ -168,6 +168,9 @@ export class CodeRunnerStack extends Stack {
       apiKeySecret.grantRead(fn);
     }
     this.stagingBucket.grantRead(fns.create);
+    this.stagingBucket.grantRead(fns.start);
+    this.stagingBucket.grantRead(fns.health);
+    this.stagingBucket.grantDelete(fns.health);
     this.stagingBucket.grantRead(fns.uploadBatch);
     this.stagingBucket.grantRead(fns.kill);
     this.stagingBucket.grantDelete(fns.kill);

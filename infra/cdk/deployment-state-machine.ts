@@ -27,7 +27,7 @@ export interface DeploymentStateMachineProps {
 const TRANSIENT_ERRORS = [
   'SandboxRateLimitedError',
   'SandboxUnavailableError',
-  'ConcurrentUpdateError',
+  'Lambda.TooManyRequestsException',
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
 ];

@@ -82,6 +82,20 @@ describe('redeploying into a live sandbox', () => {
     expect(fixture.stack.sandboxHost!.registry.get(first.sandboxId)).toBeUndefined();
   });
 
+  it("runs the redeployed app with the redeploy's env, not the first deployment's", async () => {
+    // Prepare
+    const port = await freshPort();
+    const first = await deployRunning('redeploy-env', { options: { port, startCommand: 'node server.js', env: { GREETING_NAME: 'first' } } });
+
+    // Act
+    const second = await deployRunning('redeploy-env', { reuse: true, options: { port, startCommand: 'node server.js', env: { GREETING_NAME: 'second' } } });
+
+    // Assert
+    expect(second.sandboxId).toBe(first.sandboxId);
+    expect(await (await fetch(second.url)).text()).toBe('hello from second\n');
+    await fixture.api.delete(second.deploymentId);
+  });
+
   it("reuses the caller's live sandbox of the project with reuse: true", async () => {
     const port = await freshPort();
     const first = await deployRunning('reuse', {}, 'hello-node', port);

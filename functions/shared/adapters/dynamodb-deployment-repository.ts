@@ -7,7 +7,7 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deployment } from '../deployments/deployment.ts';
-import { IN_FLIGHT_STATUSES, isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
+import { IN_FLIGHT_STATUSES, isLegalTransition, isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../deployments/errors.ts';
 import type { DeploymentPage, DeploymentRepository, ExpectedState, NewDeployment, OwnerQuery, SweepBookkeeping, TransitionChanges } from '../deployments/ports.ts';
 
@@ -105,6 +105,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
   }
 
   async transitionFrom(deploymentId: string, expected: ExpectedState, to: DeploymentStatus, changes: TransitionChanges = {}): Promise<Deployment | undefined> {
+    if (!isLegalTransition(expected.status, to)) return undefined;
     const update = this.#statusUpdate(to, changes);
     const condition = `#status = ${update.value('expectedStatus', expected.status)} AND #version = ${update.value('expectedVersion', expected.version)}`;
     try {

@@ -31,14 +31,6 @@ export class IllegalTransitionError extends DeploymentError {
   }
 }
 
-/** Another writer changed the record in between; re-read and try again. */
-export class ConcurrentUpdateError extends DeploymentError {
-  constructor(deploymentId: string) {
-    super(`deployment ${deploymentId} was changed concurrently`);
-    this.name = 'ConcurrentUpdateError';
-  }
-}
-
 export class StagedFilesMissingError extends DeploymentError {
   constructor(key: string) {
     super(`staged object ${key} is missing (expired or never written)`);

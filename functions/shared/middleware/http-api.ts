@@ -40,6 +40,8 @@ export function callerId(event: ApiEvent): string {
 export function pathParameter(event: ApiEvent, name: string): string {
   const value = event.pathParameters?.[name];
   if (!value) throw new HttpProblem(400, `path parameter ${name} is required`);
+  // Ids are ours (UUIDs); anything else cannot exist, and must not reach DynamoDB's key limits.
+  if (!/^[A-Za-z0-9-]{1,64}$/.test(value)) throw new HttpProblem(404, `no ${name} ${value.slice(0, 64)}`);
   return value;
 }
 
@@ -53,6 +55,10 @@ export function problemResponse(error: unknown, requestId: string): ApiResult {
   if (error instanceof LifetimeOutOfBoundsError) return json(400, { message: error.message, errors: [{ field: 'seconds', rule: error.message }] });
   if (name === 'InvalidLogQueryError' || name === 'InvalidLogGlobError') return json(400, { message: (error as Error).message });
   if (name === 'SandboxGoneError' || name === 'SandboxNotFoundError') return json(409, { message: 'the deployment\'s sandbox is no longer running' });
+  // The sandbox provider's own trouble: retryable answers, not our 500.
+  if (name === 'SandboxRateLimitedError') return json(503, { message: 'the sandbox provider is rate limiting; retry shortly' }, { 'retry-after': '5' });
+  if (name === 'SandboxUnavailableError') return json(502, { message: 'the sandbox provider is unavailable; retry shortly' });
+  if (name === 'SandboxTimeoutError') return json(504, { message: 'the sandbox did not answer in time' });
   if (name === 'IdempotencyValidationError') {
     return json(422, { message: 'this Idempotency-Key was used before with a different request body' });
   }

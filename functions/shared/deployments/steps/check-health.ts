@@ -14,6 +14,8 @@ export interface HealthCheckResult {
   healthy: boolean;
   probe?: ProbeResult;
   appUrl?: string;
+  /** True only for the call that moved the deployment to RUNNING (not for a retry). */
+  becameRunning?: boolean;
 }
 
 export async function checkHealth(
@@ -28,16 +30,19 @@ export async function checkHealth(
     throw new DeploymentStateError(deploymentId, deployment.status, 'CHECKING_HEALTH');
   }
   const sandbox = await sandboxes.connect(deployment.sandboxId);
-  const appUrl = sandbox.portUrl(deployment.options.port);
-  const probe = await probeApp(appUrl, deployment.options.healthPath, probeOptions);
-  if (probe.healthy) {
-    await deployments.transition(deploymentId, 'RUNNING', { appUrl });
-    return { healthy: true, probe, appUrl };
-  }
+  // Our app must be the one answering (after a redeploy, an old app could still hold the port).
   const running = (await sandbox.listProcesses()).some((process) => process.pid === deployment.appPid);
   if (!running) {
     const output = await readLogTail(sandbox, [APP_STDERR_LOG, APP_STDOUT_LOG]);
     throw new AppExitedError(`the app exited before it became healthy${output ? `: ${output}` : ''}`);
+  }
+  const appUrl = sandbox.portUrl(deployment.options.port);
+  const probe = await probeApp(appUrl, deployment.options.healthPath, probeOptions);
+  if (probe.healthy) {
+    await deployments.transition(deploymentId, 'RUNNING', { appUrl });
+    // The staged files (and the env in the manifest) are not needed any more.
+    await dependencies.staging.deleteAll(deploymentId).catch(() => undefined);
+    return { healthy: true, probe, appUrl, becameRunning: true };
   }
   if (deployment.healthDeadline && nowOf(dependencies) >= new Date(deployment.healthDeadline)) {
     throw new HealthCheckTimeoutError(

@@ -27,22 +27,25 @@ export interface CleanupResult {
 export async function cleanUpFailedDeployment(dependencies: DeploymentDependencies, input: CleanupInput): Promise<CleanupResult> {
   const { deployments, sandboxes, staging } = dependencies;
   const failure = describeFailure(input);
-  const deployment = await deployments.get(input.deploymentId);
-  // A deployment replaced by a redeploy handed its sandbox on: not ours to kill any more.
-  const killedSandboxes = deployment?.replacedBy ? [] : await killDeploymentSandboxes(sandboxes, input.deploymentId, deployment?.sandboxId);
-  let status = deployment?.status ?? 'UNKNOWN';
+  let deployment = await deployments.get(input.deploymentId);
   let recorded = false;
-  if (deployment && !isTerminal(deployment.status)) {
+  // Record first, then kill: the record decides whose sandbox it is.
+  if (deployment && !isTerminal(deployment.status) && deployment.status !== 'RUNNING') {
     try {
-      status = (await deployments.transition(input.deploymentId, 'FAILED', { error: failure })).status;
+      deployment = await deployments.transition(input.deploymentId, 'FAILED', { error: failure });
       recorded = true;
     } catch (error) {
-      // Terminated or expired meanwhile: that terminal state stands.
+      // Terminated, expired or (a late failure after the last step) RUNNING meanwhile: that stands.
       if (!(error instanceof IllegalTransitionError)) throw error;
-      status = error.from;
+      deployment = await deployments.get(input.deploymentId);
     }
   }
-  await staging.deleteAll(input.deploymentId).catch(() => undefined);
+  // A RUNNING app stays up (the failure came after its last step), and a deployment replaced by
+  // a redeploy handed its sandbox on.
+  const keep = deployment?.status === 'RUNNING' || deployment?.replacedBy !== undefined;
+  const killedSandboxes = keep ? [] : await killDeploymentSandboxes(sandboxes, input.deploymentId, deployment?.sandboxId);
+  const status = deployment?.status ?? 'UNKNOWN';
+  if (!keep) await staging.deleteAll(input.deploymentId).catch(() => undefined);
   return { deploymentId: input.deploymentId, status, killedSandboxes, recorded, error: failure };
 }
 

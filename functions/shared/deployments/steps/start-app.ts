@@ -43,12 +43,16 @@ export async function startApp(
   // A retried start must not leave the first attempt's app running beside the second.
   if (deployment.appPid) await sandbox.killProcess(deployment.appPid);
   await sandbox.makeDir(LOG_DIR);
+  // Env and port are given per command too: a redeploy's sandbox still has the first deployment's.
+  const manifest = await dependencies.staging.getManifest(deploymentId);
+  const env = { ...manifest.env, PORT: String(deployment.options.port) };
   const { installCommand, startCommand } = deployment.options;
-  if (installCommand) await install(sandbox, installCommand, options.installTimeoutMs);
+  if (installCommand) await install(sandbox, installCommand, env, options.installTimeoutMs);
 
   // Every output line gets a timestamp as it is written, so logs from several sources merge in order.
   const { pid } = await sandbox.startBackground(timestampedBackgroundCommand(startCommand), {
     cwd: APP_DIR,
+    env,
     stdoutPath: APP_STDOUT_LOG,
     stderrPath: APP_STDERR_LOG,
   });
@@ -64,8 +68,8 @@ export async function startApp(
   return { pid };
 }
 
-async function install(sandbox: SandboxHandle, installCommand: string, timeoutMs: number): Promise<void> {
-  const result = await sandbox.run(`${timestampedCommand(installCommand)} >> ${INSTALL_LOG} 2>&1`, { cwd: APP_DIR, timeoutMs });
+async function install(sandbox: SandboxHandle, installCommand: string, env: Record<string, string>, timeoutMs: number): Promise<void> {
+  const result = await sandbox.run(`${timestampedCommand(installCommand)} >> ${INSTALL_LOG} 2>&1`, { cwd: APP_DIR, env, timeoutMs });
   if (result.exitCode === 0) return;
   const output = await readLogTail(sandbox, [INSTALL_LOG]);
   throw new InstallFailedError(`install command "${installCommand}" exited with code ${result.exitCode}${output ? `: ${output}` : ''}`);

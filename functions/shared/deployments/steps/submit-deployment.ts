@@ -27,11 +27,6 @@ export async function submitDeployment(dependencies: DeploymentDependencies, inp
   const plan = planBatches(files.map((file) => ({ path: file.path, size: file.content.length })), input.batchPlan ?? DEFAULT_BATCH_PLAN);
   const { env, startCommand, ...options } = request.options;
   const previous = await findReusableDeployment(dependencies, input.userId, request);
-  if (previous) {
-    // The sandbox changes hands in one conditional write: RUNNING -> TERMINATED, replaced by us.
-    const handedOver = await deployments.transitionFrom(previous.deploymentId, previous, 'TERMINATED', { replacedBy: deploymentId });
-    if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} changed while redeploying; try again`, 409);
-  }
 
   await deployments.create({
     deploymentId,
@@ -52,17 +47,26 @@ export async function submitDeployment(dependencies: DeploymentDependencies, inp
         }
       : {}),
   });
+  let handedOver = false;
   try {
     await staging.putManifest({ deploymentId, env });
     const batches: StagedBatchRef[] = [];
     for (const [index, members] of plan.entries()) {
       batches.push(await staging.putBatch(deploymentId, index, members.map((member) => files[member]!)));
     }
+    if (previous) {
+      // Last, once our record exists (so the sweep finds the sandbox owned all along): the sandbox
+      // changes hands in one conditional write, RUNNING -> TERMINATED replaced by us.
+      handedOver = (await deployments.transitionFrom(previous.deploymentId, previous, 'TERMINATED', { replacedBy: deploymentId })) !== undefined;
+      if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} changed while redeploying; try again`, 409);
+    }
     const executionArn = await workflows.start({ deploymentId, batches });
     return await deployments.update(deploymentId, { executionArn });
   } catch (error) {
     const failure = { step: 'submit' as const, name: (error as Error).name ?? 'Error', message: (error as Error).message };
     await deployments.transition(deploymentId, 'FAILED', { error: failure }).catch(() => undefined);
+    // A sandbox we took over is ours to end; one we did not get stays with its deployment.
+    if (handedOver && previous?.sandboxId) await dependencies.sandboxes.kill(previous.sandboxId).catch(() => undefined);
     await staging.deleteAll(deploymentId).catch(() => undefined);
     throw error;
   }

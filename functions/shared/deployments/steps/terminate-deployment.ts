@@ -25,6 +25,7 @@ export async function terminateDeployment(dependencies: DeploymentDependencies, 
     if (!(error instanceof IllegalTransitionError)) throw error;
     terminated = (await deployments.get(deploymentId))!;
   }
-  await killDeploymentSandboxes(sandboxes, deploymentId, deployment.sandboxId ?? terminated.sandboxId);
+  // A redeploy may have taken the sandbox over between our read and our write.
+  if (!terminated.replacedBy) await killDeploymentSandboxes(sandboxes, deploymentId, terminated.sandboxId ?? deployment.sandboxId);
   return terminated;
 }
