@@ -27,6 +27,11 @@ const RECORD_SORT_KEY = 'DEPLOYMENT';
 const ACTIVE_PARTITION = 'ACTIVE';
 /** Present only while the saga works on the record: the in-flight index is sparse too. */
 const IN_FLIGHT_PARTITION = 'IN_FLIGHT';
+interface PageOptions {
+  limit?: number;
+  nextToken?: string;
+}
+
 /** Pages one filtered listing reads at most before answering with a token. */
 const MAX_FILTERED_PAGES = 10;
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition', 'inFlightPartition', 'stepStartedAt'];
@@ -197,25 +202,23 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     return { items, ...(nextToken ? { nextToken } : {}) };
   }
 
-  async listActiveExpiringBefore(before: Date, options: { limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
-    return this.#query({
-      IndexName: DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex,
-      KeyConditionExpression: 'activePartition = :active AND expiresAt < :before',
-      ExpressionAttributeValues: { ':active': ACTIVE_PARTITION, ':before': before.toISOString() },
-      ScanIndexForward: true,
-      Limit: options.limit ?? 100,
-      ExclusiveStartKey: decodeToken(options.nextToken, { activePartition: ACTIVE_PARTITION }),
-    });
+  async listActiveExpiringBefore(before: Date, options: PageOptions = {}): Promise<DeploymentPage> {
+    return this.#sparseIndexBefore(DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex, 'activePartition', ACTIVE_PARTITION, 'expiresAt', before, options);
   }
 
-  async listInFlightSince(before: Date, options: { limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
+  async listInFlightSince(before: Date, options: PageOptions = {}): Promise<DeploymentPage> {
+    return this.#sparseIndexBefore(DEPLOYMENTS_TABLE_KEYS.inFlightIndex, 'inFlightPartition', IN_FLIGHT_PARTITION, 'stepStartedAt', before, options);
+  }
+
+  /** Oldest first, the items of a sparse index whose sort key (an ISO time) is before `before`. */
+  #sparseIndexBefore(indexName: string, partitionKey: string, partition: string, sortKey: string, before: Date, options: PageOptions) {
     return this.#query({
-      IndexName: DEPLOYMENTS_TABLE_KEYS.inFlightIndex,
-      KeyConditionExpression: 'inFlightPartition = :inFlight AND stepStartedAt < :before',
-      ExpressionAttributeValues: { ':inFlight': IN_FLIGHT_PARTITION, ':before': before.toISOString() },
+      IndexName: indexName,
+      KeyConditionExpression: `${partitionKey} = :partition AND ${sortKey} < :before`,
+      ExpressionAttributeValues: { ':partition': partition, ':before': before.toISOString() },
       ScanIndexForward: true,
       Limit: options.limit ?? 100,
-      ExclusiveStartKey: decodeToken(options.nextToken, { inFlightPartition: IN_FLIGHT_PARTITION }),
+      ExclusiveStartKey: decodeToken(options.nextToken, { [partitionKey]: partition }),
     });
   }
 

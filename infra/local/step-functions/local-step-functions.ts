@@ -162,14 +162,7 @@ export class LocalStepFunctions {
       .reverse()
       .filter((record) => statusFilter === undefined || record.status === statusFilter)
       .sort((a, b) => b.startDate.getTime() - a.startDate.getTime())
-      .map((record) => ({
-        executionArn: record.executionArn,
-        stateMachineArn: this.stateMachineArn,
-        name: record.name,
-        status: record.status,
-        startDate: record.startDate,
-        stopDate: record.stopDate,
-      }));
+      .map((record) => this.#summary(record));
   }
 
   /** Resolves with the final DescribeExecution result once the execution ends. */
@@ -240,7 +233,8 @@ export class LocalStepFunctions {
     }
   }
 
-  #describe(record: ExecutionRecord): DescribeExecutionOutput {
+  /** The fields ListExecutions and DescribeExecution share. */
+  #summary(record: ExecutionRecord): ExecutionListItem {
     return {
       executionArn: record.executionArn,
       stateMachineArn: this.stateMachineArn,
@@ -248,6 +242,12 @@ export class LocalStepFunctions {
       status: record.status,
       startDate: record.startDate,
       stopDate: record.stopDate,
+    };
+  }
+
+  #describe(record: ExecutionRecord): DescribeExecutionOutput {
+    return {
+      ...this.#summary(record),
       input: record.input,
       inputDetails: { included: true },
       output: record.output,

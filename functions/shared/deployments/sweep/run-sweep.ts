@@ -16,6 +16,7 @@ import type { DeploymentDependencies } from '../dependencies.ts';
 import { nowOf } from '../dependencies.ts';
 import { MANAGED_BY } from '../app-layout.ts';
 import type { SweepBookkeeping } from '../ports.ts';
+import type { SandboxSummary } from '../../sandbox/sandbox-provider.ts';
 import { killDeploymentSandboxes } from '../steps/kill-deployment-sandboxes.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';
@@ -38,8 +39,10 @@ export async function runSweep(dependencies: SweepDependencies, overrides: Parti
   const phases = Object.fromEntries(SWEEP_PHASES.map((phase) => [phase, emptyCounts()])) as Record<SweepPhase, PhaseCounts>;
   await reapExpired(run, phases.expired);
   await failStuck(run, phases.stuck);
-  await killOrphans(run, phases.orphans);
-  await markLost(run, phases.lost);
+  // One provider listing serves both: the orphans killed are never a RUNNING record's sandbox.
+  const ours = await dependencies.sandboxes.list({ managedBy: MANAGED_BY });
+  await killOrphans(run, phases.orphans, ours);
+  await markLost(run, phases.lost, ours);
   return { phases, totals: totalsOf(phases), truncated: run.truncated, durationMs: Date.now() - run.startedAt };
 }
 
@@ -119,10 +122,9 @@ function isPastStepDeadline(deployment: Deployment, now: Date, options: SweepOpt
   return healthOver || (limit !== undefined && now.getTime() - new Date(since).getTime() > limit * 1000);
 }
 
-async function killOrphans(run: SweepRun, counts: PhaseCounts): Promise<void> {
+async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
   const { deployments, sandboxes, bookkeeping } = run.dependencies;
   const now = nowOf(run.dependencies).getTime();
-  const ours = await sandboxes.list({ managedBy: MANAGED_BY });
   for (const sandbox of ours) {
     if (outOfBudget(run, counts)) return;
     counts.examined += 1;
@@ -146,9 +148,9 @@ async function currentOwner(deployments: SweepDependencies['deployments'], deplo
   return record;
 }
 
-async function markLost(run: SweepRun, counts: PhaseCounts): Promise<void> {
+async function markLost(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
   const { deployments, sandboxes, bookkeeping } = run.dependencies;
-  const live = new Set((await sandboxes.list({ managedBy: MANAGED_BY })).map((sandbox) => sandbox.sandboxId));
+  const live = new Set(ours.map((sandbox) => sandbox.sandboxId));
   // Every active record, in pages; a long table is covered over several runs.
   const far = new Date('9999-12-31T00:00:00Z');
   let nextToken = await bookkeeping.getCursor('lost');
