@@ -13,6 +13,7 @@ import { ls, type LsOptions } from './commands/ls.ts';
 import { status, type StatusOptions } from './commands/status.ts';
 import { createContext, type CommandContext, type GlobalOptions } from './context.ts';
 import { describeFailure, isDebug } from './errors.ts';
+import { healthPathProblem } from '../functions/shared/deployments/health-path.ts';
 
 const CONFIGURATION_HELP = `
 Configuration (first found wins):
@@ -37,6 +38,13 @@ function integer(name: string, min: number, max: number) {
     }
     return value;
   };
+}
+
+/** The API's own health-path rule, checked before anything is read or sent. */
+function healthPath(text: string): string {
+  const problem = healthPathProblem(text);
+  if (problem) throw new InvalidArgumentError(`--health-path ${problem}.`);
+  return text;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -78,7 +86,7 @@ function buildProgram(): Command {
     .option('--start <cmd>', 'start command (default: npm start, when package.json has scripts.start)')
     .option('--install <cmd>', 'install command run before start, e.g. "npm ci"')
     .option('--env <NAME=value>', 'an environment variable for the app, repeatable; --env NAME passes this shell\'s value', collect)
-    .option('--health-path <path>', 'the path that answers 2xx/3xx when the app is healthy (API default /health)')
+    .addOption(new Option('--health-path <path>', 'the path that answers 2xx/3xx when the app is healthy (API default /health)').argParser(healthPath))
     .addOption(new Option('--timeout <seconds>', 'sandbox lifetime (API default 3600)').argParser(integer('--timeout', 60, 86_400)))
     .option('--reuse', 'redeploy into this project\'s live sandbox, if there is one')
     .option('--json', 'print the final deployment as JSON')

@@ -83,6 +83,10 @@ describe('validation before anything is created', () => {
     ['a bad env name', () => ({ options: { startCommand: 'x', env: { 'BAD-NAME': '1' } } }), 'options.env.BAD-NAME', 'env names must match [A-Za-z_][A-Za-z0-9_]*'],
     ['an unknown field', () => ({ extra: true }), '(body)', 'unknown field'],
     ['no start command and no package.json start script', () => ({ options: { port: 3000 } }), 'options.startCommand', 'is required unless package.json has scripts.start'],
+    ['a health path that names another host', () => ({ options: { startCommand: 'x', healthPath: '//evil.example/health' } }), 'options.healthPath', 'must not contain "//" (it would name another host)'],
+    ['a health path with a backslash', () => ({ options: { startCommand: 'x', healthPath: '/\\evil.example' } }), 'options.healthPath', 'must not contain a backslash'],
+    ['a health path with userinfo', () => ({ options: { startCommand: 'x', healthPath: '/@evil.example' } }), 'options.healthPath', 'must not contain "@"'],
+    ['a health path that is a URL', () => ({ options: { startCommand: 'x', healthPath: 'http://169.254.169.254/latest' } }), 'options.healthPath', 'must start with /'],
     ['a lifetime over the bound', () => ({ options: { startCommand: 'x', timeoutSeconds: 999_999 } }), 'options.timeoutSeconds', 'must be between 60 and 86400'],
   ];
 

@@ -4,6 +4,7 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { healthPathProblem } from './health-path.ts';
 
 export interface DeploymentLimits {
   maxFiles: number;
@@ -69,8 +70,10 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
       .default({}),
     healthPath: z
       .string()
-      .regex(/^\/[^\s?#]*$/, 'must start with / and contain no spaces, query or fragment')
-      .max(512, 'must be at most 512 characters')
+      .superRefine((path, context) => {
+        const problem = healthPathProblem(path);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
       .default('/health'),
     timeoutSeconds: z
       .number()

@@ -2,6 +2,8 @@
  * One health probe of an app: GET the health path (5 s timeout), falling back to `/` when the
  * app has no such route. Healthy means 2xx or 3xx.
  */
+import { sameOriginUrl } from './health-path.ts';
+
 export interface ProbeResult {
   healthy: boolean;
   /** The path that answered last. */
@@ -29,7 +31,8 @@ async function probeOnce(baseUrl: string, path: string, options: ProbeOptions): 
   const started = performance.now();
   const doFetch = options.fetch ?? fetch;
   try {
-    const response = await doFetch(new URL(path, baseUrl), {
+    // Only ever the sandbox's own port: a path that names another host is refused, not followed.
+    const response = await doFetch(sameOriginUrl(baseUrl, path), {
       redirect: 'manual',
       headers: { 'user-agent': options.userAgent ?? HEALTH_USER_AGENT },
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),

@@ -81,6 +81,10 @@ export class AgentSphereProvider implements SandboxProvider {
       metadata: { ...input.metadata },
       envs: input.env,
       timeoutMs: lifetimeMs(input.lifetimeSeconds),
+      // The daemon of a non-secure sandbox takes requests with no token, and its host name is
+      // derived from the public app URL: without this, anyone with the URL runs commands in it.
+      // The SDK keeps the access token inside the Sandbox object; it never leaves this adapter.
+      secure: true,
     };
     const sandbox = await withRetry('create a sandbox', () => this.#createOnce(sandboxOptions), {
       ...this.#options.retry,
