@@ -4,7 +4,7 @@
  */
 import type { CliConfig } from './config.ts';
 import { CliError } from './errors.ts';
-import type { DeploymentRequest, DeploymentView, LiveHealth, LogEntry, Page, ProblemBody, SandboxView } from './api-types.ts';
+import type { DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, SandboxView } from './api-types.ts';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
@@ -66,12 +66,12 @@ export class ApiClient {
     return this.#request('GET', `/deployments/${encodeURIComponent(deploymentId)}/health`, { deploymentId });
   }
 
-  async logs(deploymentId: string, query: { lines?: number; since?: string }): Promise<LogEntry[]> {
-    const answer = await this.#request<{ lines: LogEntry[] }>('GET', `/deployments/${encodeURIComponent(deploymentId)}/logs`, {
+  /** The live sandbox's log lines, or (once ended) the lines saved before its sandbox was killed. */
+  logs(deploymentId: string, query: { lines?: number; since?: string; npmDebug?: boolean }): Promise<DeploymentLogs> {
+    return this.#request<DeploymentLogs>('GET', `/deployments/${encodeURIComponent(deploymentId)}/logs`, {
       deploymentId,
-      query: { lines: query.lines, since: query.since },
+      query: { lines: query.lines, since: query.since, npmDebug: query.npmDebug ? 'true' : undefined },
     });
-    return answer.lines;
   }
 
   /** Every live sandbox of the caller's (all pages). */

@@ -88,6 +88,12 @@ export interface LogEntry {
   timestampSource: string;
 }
 
+/** `GET /deployments/{id}/logs`: `saved` when the lines were saved before the sandbox was killed. */
+export interface DeploymentLogs {
+  lines: LogEntry[];
+  saved?: { savedAt: string; endedAs: string };
+}
+
 export interface Page<Item> {
   items: Item[];
   nextToken: string | null;

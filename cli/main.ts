@@ -109,11 +109,12 @@ function buildProgram(): Command {
 
   program
     .command('logs')
-    .description('print a deployment\'s recent log lines (app, install, npm...), oldest first')
+    .description('print a deployment\'s recent log lines (app, install, build...), oldest first; after it ended, the lines saved from its sandbox')
     .argument('<id>', 'deployment id')
     .addOption(new Option('-n, --lines <n>', 'how many lines').argParser(integer('--lines', 1, 1000)).default(100))
     .option('--since <timestamp>', 'only lines from this ISO-8601 time on, e.g. 2026-11-25T11:00:00Z')
     .option('-f, --follow', 'keep printing new lines until Ctrl-C')
+    .option('--npm-debug', "include npm's debug logs (left out by default)")
     .option('--json', 'print JSON (with -f: one JSON object per line)')
     .action((id: string, options: LogsOptions, command: Command) => exitWith(logs(id, options, contextOf(command))));
 

@@ -165,12 +165,12 @@ async function reportFailure(client: ApiClient, view: DeploymentView, options: D
   }
   stderr.write(`${err.dim(`logs (last ${FAILURE_LOG_LINES} lines):`)}\n`);
   try {
-    const lines = await client.logs(view.deploymentId, { lines: FAILURE_LOG_LINES });
+    const { lines } = await client.logs(view.deploymentId, { lines: FAILURE_LOG_LINES });
     if (lines.length === 0) stderr.write(`  ${err.dim('(none)')}\n`);
     printLogLines(stderr, err, lines, '  ');
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    const why = error.status === 409 ? 'its sandbox was removed when the deployment ended' : error.message;
+    const why = error.status === 409 ? 'its sandbox was removed when the deployment ended, and no logs were saved' : error.message;
     stderr.write(`  ${err.dim(`(no logs: ${why})`)}\n`);
   }
   return EXIT_FAILURE;

@@ -18,14 +18,25 @@ export interface LogsOptions {
   lines?: number;
   since?: string;
   follow?: boolean;
+  npmDebug?: boolean;
   json?: boolean;
 }
 
 export async function logs(deploymentId: string, options: LogsOptions, context: CommandContext): Promise<number> {
   const client = await context.client();
-  const first = await client.logs(deploymentId, { ...(options.lines !== undefined ? { lines: options.lines } : {}), ...(options.since ? { since: options.since } : {}) });
-  if (!options.follow) {
-    if (options.json) printJson(context, { lines: first });
+  const answer = await client.logs(deploymentId, {
+    ...(options.lines !== undefined ? { lines: options.lines } : {}),
+    ...(options.since ? { since: options.since } : {}),
+    ...(options.npmDebug ? { npmDebug: true } : {}),
+  });
+  const first = answer.lines;
+  if (answer.saved) {
+    context.stderr.write(
+      `${context.err.dim(`deployment ${deploymentId} is ${answer.saved.endedAs}: these are its logs as saved at ${answer.saved.savedAt}, before its sandbox was killed`)}\n`,
+    );
+  }
+  if (!options.follow || answer.saved) {
+    if (options.json) printJson(context, answer);
     else printLogLines(context.stdout, context.out, first);
     return 0;
   }
@@ -45,7 +56,14 @@ export async function logs(deploymentId: string, options: LogsOptions, context: 
       if (interrupt.signal.aborted) break;
       let entries: LogEntry[];
       try {
-        entries = await client.logs(deploymentId, { lines: FOLLOW_LINES, ...((seen.since ?? options.since) ? { since: seen.since ?? options.since } : {}) });
+        const since = seen.since ?? options.since;
+        const next = await client.logs(deploymentId, { lines: FOLLOW_LINES, ...(since ? { since } : {}), ...(options.npmDebug ? { npmDebug: true } : {}) });
+        // Ended while we followed: what is left was saved; the live lines were all printed.
+        if (next.saved) {
+          context.stderr.write(`deployment ${deploymentId} is ${next.saved.endedAs}: no more logs.\n`);
+          return 0;
+        }
+        entries = next.lines;
       } catch (error) {
         if (error instanceof ApiError && error.status === 409) {
           const view = await client.getDeployment(deploymentId).catch(() => undefined);

@@ -1,4 +1,4 @@
-/** Saga step: install dependencies and start the app in the background. */
+/** Saga step: install, build and start the app in the background, as its plan says. */
 import { z } from 'zod';
 import { startApp } from '../shared/deployments/steps/start-app.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
@@ -7,10 +7,11 @@ import { numberEnv } from '../shared/runtime/environment.ts';
 
 const startEvent = z.object({ deploymentId: z.string().min(1), executionArn: z.string().optional() });
 
-export const handler = stepHandler('start', startEvent, async ({ deploymentId }) =>
+export const handler = stepHandler('start', startEvent, async ({ deploymentId }, context) =>
   startApp(await deploymentDependencies(), deploymentId, {
-    installTimeoutMs: numberEnv('INSTALL_TIMEOUT_SECONDS', 300) * 1000,
-    startGraceMs: numberEnv('START_GRACE_MS', 1_500),
+    installTimeoutMs: numberEnv('INSTALL_TIMEOUT_SECONDS', 480) * 1000,
+    buildTimeoutMs: numberEnv('BUILD_TIMEOUT_SECONDS', 300) * 1000,
     healthTimeoutSeconds: numberEnv('HEALTH_TIMEOUT_SECONDS', 60),
+    remainingMs: () => context.getRemainingTimeInMillis(),
   }),
 );

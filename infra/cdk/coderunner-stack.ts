@@ -55,7 +55,8 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   apiOpenApi: { timeout: Duration.seconds(5), memorySize: 256 },
   create: { timeout: Duration.seconds(80) },
   uploadBatch: { timeout: Duration.seconds(110), memorySize: 1024 },
-  start: { timeout: Duration.seconds(400) },
+  // Install and build run inside it (a Next.js install and build takes about 40 s here, large apps minutes).
+  start: { timeout: Duration.minutes(15) },
   health: { timeout: Duration.seconds(25) },
   kill: { timeout: Duration.seconds(110) },
   sweep: { timeout: Duration.minutes(2) },

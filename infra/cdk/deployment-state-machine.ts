@@ -74,7 +74,7 @@ export class DeploymentStateMachine extends Construct {
     uploadBatches.itemProcessor(uploadBatch);
     uploadBatches.addCatch(failedAt('upload'), { resultPath: '$.error' });
 
-    const start = this.#invoke('Start', props.start, sfn.TaskInput.fromObject(execution), Duration.seconds(420), {
+    const start = this.#invoke('Start', props.start, sfn.TaskInput.fromObject(execution), Duration.seconds(910), {
       resultPath: sfn.JsonPath.DISCARD,
     });
     start.addCatch(failedAt('start'), { resultPath: '$.error' });

@@ -37,6 +37,8 @@ export const LOCAL_ACCOUNT = '000000000000';
 export const API_KEY_SECRET_NAME = 'coderunner/agentsphere-api-key';
 const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency' };
 const STAGING_BUCKET = 'coderunner-staging';
+/** App URLs are `http://<port>-<sandbox>.agentsphere.localhost:<host port>/`: loopback by name. */
+export const LOCAL_SANDBOX_DOMAIN = 'agentsphere.localhost';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:coderunner-deployments`;
 
 export interface LocalStackOptions {
@@ -116,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       STATE_MACHINE_ARN,
       AGENTSPHERE_API_KEY_SECRET: API_KEY_SECRET_NAME,
       AGENTSPHERE_DOMAIN: sandboxes.domain,
+      ...(sandboxes.appUrlScheme ? { SANDBOX_APP_URL_SCHEME: sandboxes.appUrlScheme } : {}),
       ...options.environment,
     });
     const { template, logicalIds } = synthesized;
@@ -202,20 +205,23 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
 interface Sandboxes {
   apiKey: string;
+  /** AGENTSPHERE_DOMAIN: may carry a port. */
   domain: string;
+  /** The scheme of app URLs when not the cloud's https. */
+  appUrlScheme?: 'http';
   host?: SandboxHost;
   browserUrl(sandboxId: string, port: number): Promise<string>;
 }
 
 async function startSandboxes(options: LocalStackOptions, dataDir: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
   if (options.externalSandboxHost) {
-    const { url, apiKey, domain = 'agentsphere.test' } = options.externalSandboxHost;
+    const { url, apiKey, domain = LOCAL_SANDBOX_DOMAIN } = options.externalSandboxHost;
     stops.push(routeAgentSphereToLocalHost({ hostUrl: url, domain }));
     const browserUrl = async (sandboxId: string, port: number) => {
       const response = await fetch(`${url}/_host/sandboxes/${sandboxId}/ports/${port}`);
       return ((await response.json()) as { url: string }).url;
     };
-    return { apiKey, domain, browserUrl };
+    return { apiKey, domain: `${domain}:${new URL(url).port}`, appUrlScheme: 'http', browserUrl };
   }
   if (options.realAgentSphere) {
     const apiKey = process.env.AGENTSPHERE_API_KEY;
@@ -223,12 +229,19 @@ async function startSandboxes(options: LocalStackOptions, dataDir: string, stops
     const domain = process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run';
     return { apiKey, domain, browserUrl: async (sandboxId, port) => `https://${port}-${sandboxId}.${domain}/` };
   }
-  const host = await startSandboxHost({ stateDir: join(dataDir, 'sandbox-host') });
+  // Under .localhost, app URLs resolve to this machine in browsers and curl, with no setup.
+  const host = await startSandboxHost({ stateDir: join(dataDir, 'sandbox-host'), domain: LOCAL_SANDBOX_DOMAIN });
   // Kill every sandbox before anything else stops (stops run in reverse order).
   stops.push(() => host.close());
   const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });
   stops.push(unroute);
-  return { apiKey: host.apiKey, domain: host.domain, host, browserUrl: (sandboxId, port) => host.browserUrl(sandboxId, port) };
+  return {
+    apiKey: host.apiKey,
+    domain: host.sdkDomain,
+    appUrlScheme: 'http',
+    host,
+    browserUrl: (sandboxId, port) => host.browserUrl(sandboxId, port),
+  };
 }
 
 /** Invokes a handler in-process the way Lambda would (a fresh context with the function's timeout). */

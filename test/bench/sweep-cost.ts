@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { MemoryLogArchive } from '../support/memory-log-archive.ts';
 import { S3FileStaging } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { SfnWorkflows } from '../../functions/shared/adapters/sfn-workflows.ts';
 import { runSweep } from '../../functions/shared/deployments/sweep/run-sweep.ts';
@@ -106,6 +107,8 @@ const report = await runSweep({
   bookkeeping: repository,
   sandboxes: new AgentSphereProvider({ apiKey: host.apiKey, domain: host.domain }),
   staging: new S3FileStaging({ client: new S3Client({}), bucket: 'unused' }),
+  // Saving each expired sandbox's logs is part of the sweep's cost; they are kept in memory here.
+  logArchive: new MemoryLogArchive(),
   workflows: new SfnWorkflows({ client: new SFNClient({}), stateMachineArn: 'unused' }),
 });
 const sweepMs = performance.now() - sweepStarted;

@@ -191,18 +191,19 @@ describe('coderunner deploy', () => {
     expect(await readFile(join(appDir, 'server.js'), 'utf8')).toBe(await readFile(join(directory, 'server.js'), 'utf8'));
   });
 
-  it('exits 1 naming the failed step and its cause when the start command fails', { timeout: 60_000 }, async () => {
+  it('exits 1 naming the failed step, its cause and the saved logs when the app exits at once', { timeout: 60_000 }, async () => {
     const directory = await projectDirectory('cli-broken');
 
     const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node missing-entry.js']);
 
     expect(run.code, run.output).toBe(1);
     const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
-    expect(run.stderr).toMatch(/✖ start/);
-    expect(run.stderr).toContain(`deployment ${deploymentId} failed at step start: StartFailedError`);
-    expect(run.stderr).toContain('start command "node missing-entry.js" exited at once');
-    expect(run.stderr).toContain("Cannot find module '/home/user/app/missing-entry.js'");
+    expect(run.stderr).toMatch(/✖ health/);
+    expect(run.stderr).toContain(`deployment ${deploymentId} failed at step health: AppExitedError`);
+    expect(run.stderr).toContain('the app exited before it became healthy');
+    expect(run.stderr).toContain('hint: the file /home/user/app/missing-entry.js does not exist in the app');
     expect(run.stderr).toContain('logs (last 20 lines):');
+    expect(run.stderr).toMatch(/app-error +Error: Cannot find module '\/home\/user\/app\/missing-entry.js'/);
     expect((await api.get(deploymentId!)).body.status).toBe('FAILED');
   });
 
@@ -360,10 +361,19 @@ describe('errors read as sentences', () => {
   it('names the field and the rule of a request the API refuses', async () => {
     const directory = await projectDirectory('cli-invalid');
 
-    const run = await runCli(['deploy', directory, '--start', 'node server.js', '--health-path', 'health']);
+    const run = await runCli(['deploy', directory, '--start', 'node server.js', '--env', `BIG=${'x'.repeat(5_000)}`]);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error: the deployment request is invalid:\n  options.healthPath: must start with / and contain no spaces, query or fragment');
+    expect(run.stderr).toContain('error: the deployment request is invalid:\n  options.env.BIG: must be at most 4096 bytes');
     expect(run.stderr).not.toMatch(noStackTrace);
+  });
+
+  it('refuses a health path that names another host before reading or sending anything', async () => {
+    const directory = await projectDirectory('cli-invalid-health');
+
+    const run = await runCli(['deploy', directory, '--start', 'node server.js', '--health-path', '//evil.example/']);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--health-path must not contain "//" (it would name another host)');
   });
 });

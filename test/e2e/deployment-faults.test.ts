@@ -93,7 +93,7 @@ describe('when a step of the saga fails', () => {
     });
 
     // Assert
-    expect(failed.error).toMatchObject({ step: 'start', name: 'StartFailedError' });
+    expect(failed.error).toMatchObject({ step: 'health', name: 'AppExitedError' });
     expect(failed.error.message).toContain('crash on boot');
     expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
     expect(await processesMatching(marker)).toEqual([]);
@@ -113,6 +113,27 @@ describe('when a step of the saga fails', () => {
     expect(failed.error.message).toContain('answered 503');
     expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
     expect(await processesMatching(marker)).toEqual([]);
+  });
+
+  it('keeps the logs of a failed deployment readable after its sandbox is gone', async () => {
+    // Prepare
+    const failed = await deployAndWaitForFailure({
+      startCommand: "node -e \"console.log('booting v1'); console.error('fatal: config missing'); process.exit(4)\"",
+    });
+
+    // Act
+    const logs = await fixture.api.request('GET', `/deployments/${failed.deploymentId}/logs`);
+
+    // Assert
+    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(logs.status).toBe(200);
+    expect(logs.body.saved).toMatchObject({ endedAs: 'FAILED' });
+    expect(logs.body.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ source: 'app', line: 'booting v1' }),
+        expect.objectContaining({ source: 'app-error', line: 'fatal: config missing' }),
+      ]),
+    );
   });
 
   it('fails the health step at once when the app exits after starting', async () => {

@@ -2,12 +2,15 @@
  * The deployment saga end to end over HTTP, with every local component real: the API, the
  * state machine from the synthesized template, DynamoDB, S3 and the local sandbox host.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
+const execFileAsync = promisify(execFile);
 let fixture: StackFixture;
 
 beforeAll(async () => {
@@ -20,6 +23,24 @@ afterAll(async () => {
 });
 
 describe('deploying a project', () => {
+  it('answers on its url with curl on this machine, with no extra setup', async () => {
+    // Prepare
+    const accepted = await fixture.api.deploy({
+      projectId: 'hello-curl',
+      files: await projectFiles('hello-node'),
+      options: { port: await freshPort(), startCommand: 'node server.js', env: { GREETING_NAME: 'curl' } },
+    });
+    const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
+
+    // Act: a real curl, which resolves *.localhost to loopback by itself (no dispatcher, no DNS)
+    const curl = await execFileAsync('curl', ['-sS', '--max-time', '5', running.url]);
+
+    // Assert
+    expect(running.url).toMatch(/^http:\/\/\d+-[a-z0-9-]+\.agentsphere\.localhost:\d+$/);
+    expect(curl.stdout).toBe('hello from curl\n');
+    await fixture.api.delete(accepted.body.deploymentId);
+  });
+
   it('runs a small Node app, serves it, and stops serving it once deleted', async () => {
     // Prepare
     const port = await freshPort();

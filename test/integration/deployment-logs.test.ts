@@ -91,7 +91,7 @@ describe('collectLogs in a real sandbox', () => {
     const run = vi.spyOn(sandbox, 'run');
 
     // Act
-    const entries = await collectLogs(sandbox, { appLogGlob: 'logs/**/*.log' });
+    const entries = await collectLogs(sandbox, { appLogGlob: 'logs/**/*.log', includeNpmDebug: true });
 
     // Assert
     expect(run).toHaveBeenCalledTimes(1);
@@ -117,12 +117,18 @@ describe('collectLogs in a real sandbox', () => {
   });
 
   it('skips the sources this sandbox does not have (journal, PM2) and runs nothing from file names', async () => {
-    const entries = await collectLogs(sandbox, { appLogGlob: 'logs/**/*.log' });
+    const entries = await collectLogs(sandbox, { appLogGlob: 'logs/**/*.log', includeNpmDebug: true });
 
     const sources = new Set(entries.map((entry) => entry.source));
     expect(sources).toEqual(new Set(['install', 'app', 'app-error', 'npm', `file:${ODD_LOG}`]));
     const pwned = await sandbox.run(`find /home/user /tmp -name pwned 2>/dev/null | head -1`);
     expect(pwned.stdout).toBe('');
+  });
+
+  it("leaves npm's debug log out by default", async () => {
+    const entries = await collectLogs(sandbox, { appLogGlob: 'logs/**/*.log' });
+
+    expect(entries.map((entry) => entry.source)).not.toContain('npm');
   });
 
   it('keeps only lines at or after since', async () => {

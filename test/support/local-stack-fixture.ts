@@ -8,7 +8,6 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 
 export const TEST_ENVIRONMENT = {
   HEALTH_TIMEOUT_SECONDS: '5',
-  START_GRACE_MS: '500',
   // Handlers' own logs would drown the test report; the assertions read the recorded state.
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',

@@ -18,6 +18,7 @@ export const listSandboxesQuery = z.strictObject({ projectId: projectId.optional
 export const logsQuery = z.strictObject({
   lines: z.string().regex(/^\d+$/, 'must be an integer from 1 to 1000').optional(),
   since: z.string().optional().describe('ISO-8601 timestamp with a zone'),
+  npmDebug: z.enum(['true', 'false'], { message: 'must be true or false' }).optional().describe("include npm's debug logs (left out by default)"),
 });
 
 export const keepaliveBody = z.strictObject({

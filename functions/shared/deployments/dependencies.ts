@@ -1,5 +1,5 @@
 import type { SandboxProvider } from '../sandbox/sandbox-provider.ts';
-import type { DeploymentRepository, FileStaging, Workflows } from './ports.ts';
+import type { DeploymentRepository, FileStaging, LogArchive, Workflows } from './ports.ts';
 
 /** Everything deployment code talks to, handed in by the composition root. */
 export interface DeploymentDependencies {
@@ -7,6 +7,7 @@ export interface DeploymentDependencies {
   sandboxes: SandboxProvider;
   staging: FileStaging;
   workflows: Workflows;
+  logArchive: LogArchive;
   now?: () => Date;
 }
 

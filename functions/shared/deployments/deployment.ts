@@ -1,4 +1,5 @@
 import type { DeploymentStatus, DeploymentStep } from './deployment-status.ts';
+import type { RunnablePlan } from './run-plan.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
 export interface DeploymentFailure {
@@ -25,6 +26,8 @@ export interface Deployment {
   /** Incremented by every write; lets writers detect that someone else moved the record. */
   version: number;
   options: AppOptions;
+  /** How the app is installed, built, started and reached, with the reason for each choice. */
+  plan?: RunnablePlan;
   envNames: string[];
   filesTotal: number;
   bytesTotal: number;

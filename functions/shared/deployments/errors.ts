@@ -45,6 +45,13 @@ export class InstallFailedError extends DeploymentError {
   }
 }
 
+export class BuildFailedError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BuildFailedError';
+  }
+}
+
 export class StartFailedError extends DeploymentError {
   constructor(message: string) {
     super(message);
@@ -63,6 +70,22 @@ export class HealthCheckTimeoutError extends DeploymentError {
   constructor(message: string) {
     super(message);
     this.name = 'HealthCheckTimeoutError';
+  }
+}
+
+/** The app answers, but with a status that will not turn healthy by waiting (403 from a host check, 401...). */
+export class AppUnhealthyError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AppUnhealthyError';
+  }
+}
+
+/** A step would not finish within what is left of its invocation; the state machine retries it. */
+export class StepTimeBudgetError extends DeploymentError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StepTimeBudgetError';
   }
 }
 

@@ -4,12 +4,13 @@
  */
 import type { Deployment } from './deployment.ts';
 import type { DeploymentStatus } from './deployment-status.ts';
+import type { LogEntry } from './logs/log-entry.ts';
 
 export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps' | 'updatedAt' | 'batchProgress'> {}
 
 /** Fields a status change (or a plain update) may set along with it. */
 export type TransitionChanges = Partial<
-  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy'>
+  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan'>
 >;
 
 export interface OwnerQuery {
@@ -103,4 +104,18 @@ export interface Workflows {
   start(input: WorkflowInput): Promise<string>;
   /** The execution's status; NOT_FOUND when Step Functions does not know it. */
   status(executionArn: string): Promise<ExecutionState>;
+}
+
+/** A deployment's logs, saved from its sandbox before the sandbox was killed. */
+export interface SavedLogs {
+  savedAt: string;
+  /** Why the sandbox ended: the status it ended in. */
+  endedAs: DeploymentStatus;
+  lines: LogEntry[];
+}
+
+export interface LogArchive {
+  save(deploymentId: string, logs: SavedLogs): Promise<void>;
+  /** undefined when nothing was saved (or it expired). */
+  load(deploymentId: string): Promise<SavedLogs | undefined>;
 }

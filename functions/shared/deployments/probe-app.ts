@@ -11,7 +11,11 @@ export interface ProbeResult {
   statusCode?: number;
   latencyMs: number;
   error?: string;
+  /** The first bytes of an unhealthy answer's body (what the app or the proxy said). */
+  bodyPreview?: string;
 }
+
+const BODY_PREVIEW_BYTES = 300;
 
 export interface ProbeOptions {
   timeoutMs?: number;
@@ -37,14 +41,38 @@ async function probeOnce(baseUrl: string, path: string, options: ProbeOptions): 
       headers: { 'user-agent': options.userAgent ?? HEALTH_USER_AGENT },
       signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
     });
-    await response.body?.cancel();
+    const healthy = response.status >= 200 && response.status < 400;
+    const bodyPreview = healthy ? undefined : await readPreview(response);
+    if (healthy) await response.body?.cancel();
     const latencyMs = Math.round(performance.now() - started);
-    return { healthy: response.status >= 200 && response.status < 400, path, statusCode: response.status, latencyMs };
+    return { healthy, path, statusCode: response.status, latencyMs, ...(bodyPreview ? { bodyPreview } : {}) };
   } catch (error) {
     const latencyMs = Math.round(performance.now() - started);
     const reason = error instanceof Error && error.name === 'TimeoutError' ? 'timed out' : describeFetchError(error);
     return { healthy: false, path, latencyMs, error: reason };
   }
+}
+
+/** Up to BODY_PREVIEW_BYTES of the body as text; the rest is never read. */
+async function readPreview(response: Response): Promise<string | undefined> {
+  const reader = response.body?.getReader();
+  if (!reader) return undefined;
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < BODY_PREVIEW_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } catch {
+    // a body cut short still shows what arrived
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  const text = new TextDecoder().decode(Buffer.concat(chunks).subarray(0, BODY_PREVIEW_BYTES)).replace(/\s+/g, ' ').trim();
+  return text || undefined;
 }
 
 function describeFetchError(error: unknown): string {

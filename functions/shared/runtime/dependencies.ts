@@ -9,6 +9,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDbDeploymentRepository } from '../adapters/dynamodb-deployment-repository.ts';
 import { S3FileStaging } from '../adapters/s3-file-staging.ts';
+import { S3LogArchive } from '../adapters/s3-log-archive.ts';
 import { SfnWorkflows } from '../adapters/sfn-workflows.ts';
 import type { DeploymentDependencies } from '../deployments/dependencies.ts';
 import { AgentSphereProvider } from '../sandbox/agentsphere/index.ts';
@@ -41,7 +42,8 @@ export function deploymentDependencies(): Promise<DeploymentDependencies> {
 async function buildDependencies(): Promise<DeploymentDependencies> {
   return {
     deployments: new DynamoDbDeploymentRepository({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') }),
-    staging: lazyStaging(),
+    staging: new S3FileStaging({ client: s3Client(), bucket: stagingBucket() }),
+    logArchive: new S3LogArchive({ client: s3Client(), bucket: stagingBucket() }),
     workflows: lazyWorkflows(),
     // Built on first use: handlers that never touch a sandbox need no access to its secret.
     sandboxes: new LazySandboxProvider(sandboxProvider),
@@ -72,10 +74,16 @@ class LazySandboxProvider implements SandboxProvider {
   isAlive: SandboxProvider['isAlive'] = async (sandboxId) => (await this.#get()).isAlive(sandboxId);
 }
 
-function lazyStaging(): S3FileStaging {
-  const bucket = process.env.STAGING_BUCKET ?? '';
+let s3: S3Client | undefined;
+
+function s3Client(): S3Client {
   // Path-style addressing for S3-compatible servers that have no per-bucket host names.
-  return new S3FileStaging({ client: new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' }), bucket });
+  s3 ??= new S3Client({ forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
+  return s3;
+}
+
+function stagingBucket(): string {
+  return process.env.STAGING_BUCKET ?? '';
 }
 
 function lazyWorkflows(): SfnWorkflows {
@@ -91,11 +99,16 @@ async function sandboxProvider(): Promise<SandboxProvider> {
   if (!secretId) throw new SandboxConfigurationError('AGENTSPHERE_API_KEY_SECRET (the Secrets Manager secret holding the AgentSphere API key) is not set');
   const apiKey = await getSecret(secretId, { maxAge: 300 });
   if (typeof apiKey !== 'string' || !apiKey) throw new SandboxConfigurationError(`secret ${secretId} holds no AgentSphere API key`);
-  return new AgentSphereProvider({ apiKey, domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run' });
+  return new AgentSphereProvider({
+    apiKey,
+    domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run',
+    appUrlScheme: process.env.SANDBOX_APP_URL_SCHEME === 'http' ? 'http' : 'https',
+  });
 }
 
 /** Forgets everything built so far (the local stack and tests change configuration). */
 export function resetDependencies(): void {
   cached = undefined;
   dynamoDb = undefined;
+  s3 = undefined;
 }

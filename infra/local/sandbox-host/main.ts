@@ -11,7 +11,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.SANDBOX_HOST_PORT ?? '4590' },
     'state-dir': { type: 'string', default: process.env.SANDBOX_HOST_STATE_DIR ?? '.coderunner/sandbox-host' },
     'api-key': { type: 'string', default: process.env.SANDBOX_HOST_API_KEY ?? 'as_local_dev_key' },
-    domain: { type: 'string', default: 'agentsphere.test' },
+    domain: { type: 'string', default: 'agentsphere.localhost' },
   },
 });
 

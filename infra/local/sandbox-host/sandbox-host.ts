@@ -42,6 +42,12 @@ export interface SandboxHost {
   readonly apiKey: string;
   readonly registry: SandboxRegistry;
   readonly faults: FaultInjector;
+  /**
+   * The domain the SDK is configured with: the host's domain with its port, so that app URLs
+   * (`http://<port>-<id>.<domain>:<host port>/`) reach this host from a browser or curl when the
+   * domain is under `.localhost`, which resolves to loopback.
+   */
+  readonly sdkDomain: string;
   /** Environment that points the AgentSphere SDK (and our adapter) at this host. */
   readonly sdkEnv: Record<string, string>;
   /** A URL a person can open in a browser on this machine for a sandbox's port. */
@@ -109,7 +115,8 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
     apiKey,
     registry,
     faults,
-    sdkEnv: { AGENTSPHERE_API_KEY: apiKey, AGENTSPHERE_DOMAIN: domain, CODERUNNER_SANDBOX_HOST_URL: url },
+    sdkDomain: `${domain}:${port}`,
+    sdkEnv: { AGENTSPHERE_API_KEY: apiKey, AGENTSPHERE_DOMAIN: `${domain}:${port}`, CODERUNNER_SANDBOX_HOST_URL: url },
     browserUrl,
     async close() {
       await registry.killAll();

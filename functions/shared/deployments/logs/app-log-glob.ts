@@ -15,6 +15,9 @@ const MAX_RECURSIVE_DEPTH = 16;
 /** Directories `**` does not walk into unless the glob names them. */
 const PRUNED_DIRECTORIES = ['node_modules', '.git'];
 
+/** Where apps usually write their own log files, relative to the app directory. */
+export const DEFAULT_APP_LOG_GLOB = 'logs/**/*.log';
+
 export interface GlobSearch {
   /** Absolute directory where `find` starts (it may not exist). */
   startDir: string;

@@ -24,6 +24,8 @@ export interface CollectLogsOptions {
   homeDir?: string;
   /** Deadline of the command in the sandbox. Default 15 s. */
   timeoutMs?: number;
+  /** Also npm's debug logs (left out by default: they drown everything else). */
+  includeNpmDebug?: boolean;
 }
 
 /** Sandbox errors (gone, timeout...) pass through; a broken script is a LogCollectionError. */
@@ -35,6 +37,7 @@ export async function collectLogs(sandbox: SandboxHandle, options: CollectLogsOp
     logDir: options.logDir ?? LOG_DIR,
     homeDir: options.homeDir ?? DEFAULT_HOME_DIR,
     appLogGlob: options.appLogGlob,
+    includeNpmDebug: options.includeNpmDebug ?? false,
   });
   const result = await sandbox.run(script, { timeoutMs: options.timeoutMs ?? DEFAULT_COLLECT_TIMEOUT_MS });
   if (result.exitCode !== 0) {

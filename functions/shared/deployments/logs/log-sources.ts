@@ -16,14 +16,14 @@
  * and `journalctl` each stopped after 5 s.
  */
 import { posix } from 'node:path';
-import { APP_STDERR_LOG, APP_STDOUT_LOG, INSTALL_LOG } from '../app-layout.ts';
+import { APP_STDERR_LOG, APP_STDOUT_LOG, BUILD_LOG, INSTALL_LOG } from '../app-layout.ts';
 import { appLogGlobSearch, type GlobSearch } from './app-log-glob.ts';
 import { InvalidLogQueryError } from './log-errors.ts';
 import { shellQuote } from '../../shell-quote.ts';
 
-export type LogSourceKind = 'install' | 'app' | 'app-error' | 'npm' | 'pm2' | 'file' | 'journal';
+export type LogSourceKind = 'install' | 'build' | 'app' | 'app-error' | 'npm' | 'pm2' | 'file' | 'journal';
 /** In script order, which is also the order of lines with equal timestamps. */
-export const LOG_SOURCE_KINDS: readonly LogSourceKind[] = ['install', 'app', 'app-error', 'npm', 'pm2', 'file', 'journal'];
+export const LOG_SOURCE_KINDS: readonly LogSourceKind[] = ['install', 'build', 'app', 'app-error', 'npm', 'pm2', 'file', 'journal'];
 
 export const SOURCE_HEADER = '@@coderunner-source';
 export const LINE_MARKER = '|';
@@ -50,6 +50,11 @@ export interface LogCollectionScriptOptions {
   appLogGlob?: string;
   maxFilesPerSource?: number;
   maxLineBytes?: number;
+  /**
+   * npm's own debug logs (~/.npm/_logs): most of the log volume of a Node deploy and rarely what
+   * a user looks for, so only on request (and kept with the logs of a failed deployment).
+   */
+  includeNpmDebug?: boolean;
 }
 
 /** One file at a known path. */
@@ -152,9 +157,12 @@ function logSources(options: LogCollectionScriptOptions): LogSource[] {
   const homeDir = absolute(options.homeDir ?? DEFAULT_HOME_DIR, 'homeDir');
   const sources: LogSource[] = [
     { type: 'file', kind: 'install', path: `${logDir}/${posix.basename(INSTALL_LOG)}` },
+    { type: 'file', kind: 'build', path: `${logDir}/${posix.basename(BUILD_LOG)}` },
     { type: 'file', kind: 'app', path: `${logDir}/${posix.basename(APP_STDOUT_LOG)}` },
     { type: 'file', kind: 'app-error', path: `${logDir}/${posix.basename(APP_STDERR_LOG)}` },
-    { type: 'find', kind: 'npm', labelBase: '', search: flatSearch(`${homeDir}/.npm/_logs`, '[^/]*-debug-[^/]*\\.log') },
+    ...(options.includeNpmDebug
+      ? [{ type: 'find', kind: 'npm', labelBase: '', search: flatSearch(`${homeDir}/.npm/_logs`, '[^/]*-debug-[^/]*\\.log') } as const]
+      : []),
     { type: 'find', kind: 'pm2', labelBase: '', search: flatSearch(`${homeDir}/.pm2/logs`, '[^/]*\\.log') },
   ];
   if (options.appLogGlob !== undefined) {

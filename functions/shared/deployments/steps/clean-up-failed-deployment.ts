@@ -1,11 +1,12 @@
 /**
- * The saga's compensation: whatever step failed, kill the sandbox (if any exists) and record
- * FAILED with the step and the cause. Its input tolerates a failure before any sandbox existed.
+ * The saga's compensation: whatever step failed, save the logs, kill the sandbox (if any exists)
+ * and record FAILED with the step and the cause. Its input tolerates a failure before any
+ * sandbox existed. Idempotent: run again, it only makes sure no sandbox is left.
  */
 import type { DeploymentFailure } from '../deployment.ts';
 import { isTerminal } from '../deployment-status.ts';
 import type { DeploymentDependencies } from '../dependencies.ts';
-import { IllegalTransitionError } from '../errors.ts';
+import { endDeployment } from './end-deployment.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 
 export interface CleanupInput {
@@ -25,28 +26,26 @@ export interface CleanupResult {
 }
 
 export async function cleanUpFailedDeployment(dependencies: DeploymentDependencies, input: CleanupInput): Promise<CleanupResult> {
-  const { deployments, sandboxes, staging } = dependencies;
   const failure = describeFailure(input);
-  let deployment = await deployments.get(input.deploymentId);
-  let recorded = false;
-  // Record first, then kill: the record decides whose sandbox it is.
-  if (deployment && !isTerminal(deployment.status) && deployment.status !== 'RUNNING') {
-    try {
-      deployment = await deployments.transition(input.deploymentId, 'FAILED', { error: failure });
-      recorded = true;
-    } catch (error) {
-      // Terminated, expired or (a late failure after the last step) RUNNING meanwhile: that stands.
-      if (!(error instanceof IllegalTransitionError)) throw error;
-      deployment = await deployments.get(input.deploymentId);
-    }
+  const deployment = await dependencies.deployments.get(input.deploymentId);
+  const result = { deploymentId: input.deploymentId, error: failure };
+  if (!deployment) {
+    const killedSandboxes = await killDeploymentSandboxes(dependencies.sandboxes, input.deploymentId);
+    return { ...result, status: 'UNKNOWN', killedSandboxes, recorded: false };
   }
-  // A RUNNING app stays up (the failure came after its last step), and a deployment replaced by
-  // a redeploy handed its sandbox on.
-  const keep = deployment?.status === 'RUNNING' || deployment?.replacedBy !== undefined;
-  const killedSandboxes = keep ? [] : await killDeploymentSandboxes(sandboxes, input.deploymentId, deployment?.sandboxId);
-  const status = deployment?.status ?? 'UNKNOWN';
-  if (!keep) await staging.deleteAll(input.deploymentId).catch(() => undefined);
-  return { deploymentId: input.deploymentId, status, killedSandboxes, recorded, error: failure };
+  // A RUNNING app stays up (the failure came after its last step); a deployment replaced by a
+  // redeploy handed its sandbox on.
+  if (deployment.status === 'RUNNING' || deployment.replacedBy !== undefined) {
+    return { ...result, status: deployment.status, killedSandboxes: [], recorded: false };
+  }
+  if (isTerminal(deployment.status)) {
+    // Ended by someone else; make sure nothing of it is left.
+    const killedSandboxes = await killDeploymentSandboxes(dependencies.sandboxes, input.deploymentId, deployment.sandboxId);
+    return { ...result, status: deployment.status, killedSandboxes, recorded: false };
+  }
+  const { ended, killedSandboxes } = await endDeployment(dependencies, { deployment, to: 'FAILED', changes: { error: failure } });
+  const status = ended?.status ?? (await dependencies.deployments.get(input.deploymentId))?.status ?? 'UNKNOWN';
+  return { ...result, status, killedSandboxes, recorded: ended !== undefined };
 }
 
 export function describeFailure(input: CleanupInput): DeploymentFailure {

@@ -62,13 +62,33 @@ export async function liveHealth(dependencies: DeploymentDependencies, userId: s
   return { ...base, probe, sandbox: { sandboxId: deployment.sandboxId, alive: await sandbox.isAlive() } };
 }
 
+export interface DeploymentLogs {
+  lines: LogEntry[];
+  /** Set when the lines come from the logs saved before the sandbox was killed. */
+  saved?: { savedAt: string; endedAs: string };
+}
+
+/**
+ * The live sandbox's logs; once the deployment has ended, the logs saved from its sandbox before
+ * it was killed (filtered the same way).
+ */
 export async function deploymentLogs(
   dependencies: DeploymentDependencies,
   userId: string,
   deploymentId: string,
-  query: LogQuery & { appLogGlob?: string },
-): Promise<LogEntry[]> {
+  query: LogQuery & { appLogGlob?: string; includeNpmDebug?: boolean },
+): Promise<DeploymentLogs> {
   const deployment = await loadOwnDeployment(dependencies.deployments, userId, deploymentId);
-  const sandbox = await dependencies.sandboxes.connect(requireSandbox(deployment));
-  return collectLogs(sandbox, query);
+  if (deployment.sandboxId && !isTerminal(deployment.status)) {
+    const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId);
+    return { lines: await collectLogs(sandbox, query) };
+  }
+  const saved = await dependencies.logArchive.load(deploymentId);
+  if (!saved) {
+    throw new NoLiveSandboxError(`deployment ${deploymentId} is ${deployment.status}: it has no live sandbox and no saved logs`);
+  }
+  const lines = saved.lines
+    .filter((entry) => (query.includeNpmDebug || entry.source !== 'npm') && (!query.since || Date.parse(entry.timestamp) >= query.since.getTime()))
+    .slice(-query.lines);
+  return { lines, saved: { savedAt: saved.savedAt, endedAs: saved.endedAs } };
 }

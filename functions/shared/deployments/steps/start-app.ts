@@ -1,25 +1,41 @@
 /**
- * Saga step 3: runs the install command, then starts the app in the background with its output
- * in log files inside the sandbox, and makes sure it did not exit at once.
+ * Saga step 3: runs the plan's install and build, each with its output in a log inside the
+ * sandbox, then starts the app in the background. It does not wait to see whether the app stays
+ * up: the health step sees an app that exits (its process is gone) and fails with its output.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { APP_DIR, APP_STDERR_LOG, APP_STDOUT_LOG, INSTALL_LOG, LOG_DIR } from '../app-layout.ts';
+import { APP_DIR, APP_STDERR_LOG, APP_STDOUT_LOG, BUILD_LOG, INSTALL_LOG, LOG_DIR } from '../app-layout.ts';
+import { readDiagnostics } from '../app-output.ts';
 import type { DeploymentDependencies } from '../dependencies.ts';
 import { nowOf } from '../dependencies.ts';
 import { filesUploaded } from '../deployment.ts';
-import { DeploymentStateError, InstallFailedError, StartFailedError, UploadIncompleteError } from '../errors.ts';
+import {
+  BuildFailedError,
+  DeploymentStateError,
+  InstallFailedError,
+  StepTimeBudgetError,
+  UploadIncompleteError,
+} from '../errors.ts';
+import { explainFailure, failureMessage } from '../failures/explain-failure.ts';
+import type { FailurePhase } from '../failures/failure-hints.ts';
+import { phaseEnv, runnablePlan, type RunnablePlan, type RunPhase } from '../run-plan.ts';
 import type { SandboxHandle } from '../../sandbox/sandbox-provider.ts';
-import { loadDeployment, tail } from './load-deployment.ts';
-import { splitCapturedTimestamp, timestampedBackgroundCommand, timestampedCommand } from '../logs/timestamp-lines.ts';
+import { loadDeployment } from './load-deployment.ts';
+import { timestampedBackgroundCommand, timestampedCommand } from '../logs/timestamp-lines.ts';
 
 export interface StartAppOptions {
   installTimeoutMs: number;
-  /** How long the app must stay up right after start to count as started. */
-  startGraceMs: number;
+  buildTimeoutMs: number;
   healthTimeoutSeconds: number;
+  /** What is left of the invocation; commands never run past it. */
+  remainingMs?: () => number;
 }
 
-export const DEFAULT_START_OPTIONS: StartAppOptions = { installTimeoutMs: 300_000, startGraceMs: 1_500, healthTimeoutSeconds: 60 };
+export const DEFAULT_START_OPTIONS: StartAppOptions = { installTimeoutMs: 480_000, buildTimeoutMs: 300_000, healthTimeoutSeconds: 60 };
+
+/** Kept free at the end of the invocation for recording the result. */
+const SAFETY_MARGIN_MS = 10_000;
+/** A command given less than this would only fail for lack of time. */
+const MIN_COMMAND_MS = 5_000;
 
 export async function startApp(
   dependencies: DeploymentDependencies,
@@ -44,46 +60,79 @@ export async function startApp(
   if (deployment.appPid) await sandbox.killProcess(deployment.appPid);
   await sandbox.makeDir(LOG_DIR);
   // Env and port are given per command too: a redeploy's sandbox still has the first deployment's.
-  const manifest = await dependencies.staging.getManifest(deploymentId);
-  const env = { ...manifest.env, PORT: String(deployment.options.port) };
-  const { installCommand, startCommand } = deployment.options;
-  if (installCommand) await install(sandbox, installCommand, env, options.installTimeoutMs);
+  const { env: userEnv } = await dependencies.staging.getManifest(deploymentId);
+  const plan = runnablePlan(deployment);
+  const port = deployment.options.port;
+  const run = new PhaseRunner(sandbox, plan, userEnv, port, options);
+
+  if (plan.install) await run.toCompletion('install', plan.install.command, INSTALL_LOG, options.installTimeoutMs);
+  if (plan.build) await run.toCompletion('build', plan.build.command, BUILD_LOG, options.buildTimeoutMs);
 
   // Every output line gets a timestamp as it is written, so logs from several sources merge in order.
-  const { pid } = await sandbox.startBackground(timestampedBackgroundCommand(startCommand), {
+  const { pid } = await sandbox.startBackground(timestampedBackgroundCommand(plan.start.command), {
     cwd: APP_DIR,
-    env,
+    env: phaseEnv(plan, 'start', userEnv, port),
     stdoutPath: APP_STDOUT_LOG,
     stderrPath: APP_STDERR_LOG,
   });
-  await deployments.update(deploymentId, { appPid: pid });
-  await sleep(options.startGraceMs);
-  const running = (await sandbox.listProcesses()).some((process) => process.pid === pid);
-  if (!running) {
-    const output = await readLogTail(sandbox, [APP_STDERR_LOG, APP_STDOUT_LOG]);
-    throw new StartFailedError(`start command "${startCommand}" exited at once${output ? `: ${output}` : ' without output'}`);
-  }
   const healthDeadline = new Date(nowOf(dependencies).getTime() + options.healthTimeoutSeconds * 1000).toISOString();
-  await deployments.transition(deploymentId, 'CHECKING_HEALTH', { healthDeadline });
+  await deployments.transition(deploymentId, 'CHECKING_HEALTH', { appPid: pid, healthDeadline });
   return { pid };
 }
 
-async function install(sandbox: SandboxHandle, installCommand: string, env: Record<string, string>, timeoutMs: number): Promise<void> {
-  const result = await sandbox.run(`${timestampedCommand(installCommand)} >> ${INSTALL_LOG} 2>&1`, { cwd: APP_DIR, env, timeoutMs });
-  if (result.exitCode === 0) return;
-  const output = await readLogTail(sandbox, [INSTALL_LOG]);
-  throw new InstallFailedError(`install command "${installCommand}" exited with code ${result.exitCode}${output ? `: ${output}` : ''}`);
-}
+const FAILED_ERROR: Record<Exclude<RunPhase, 'start'>, new (message: string) => Error> = {
+  install: InstallFailedError,
+  build: BuildFailedError,
+};
 
-/** The last lines of the first of these log files that has any. */
-export async function readLogTail(sandbox: SandboxHandle, paths: string[], lines = 10): Promise<string> {
-  for (const path of paths) {
-    const content = await sandbox.readFile(path).then((bytes) => new TextDecoder().decode(bytes), () => '');
-    const text = content
-      .split('\n')
-      .map((line) => splitCapturedTimestamp(line)?.text ?? line)
-      .join('\n');
-    if (text.trim()) return tail(text, lines);
+/** Runs a plan's commands to completion, each within the invocation's remaining time. */
+class PhaseRunner {
+  readonly #sandbox: SandboxHandle;
+  readonly #plan: RunnablePlan;
+  readonly #userEnv: Record<string, string>;
+  readonly #port: number;
+  readonly #options: StartAppOptions;
+
+  constructor(sandbox: SandboxHandle, plan: RunnablePlan, userEnv: Record<string, string>, port: number, options: StartAppOptions) {
+    this.#sandbox = sandbox;
+    this.#plan = plan;
+    this.#userEnv = userEnv;
+    this.#port = port;
+    this.#options = options;
   }
-  return '';
+
+  async toCompletion(phase: 'install' | 'build', command: string, logPath: string, limitMs: number): Promise<void> {
+    const timeoutMs = this.#timeout(phase, limitMs);
+    const started = Date.now();
+    const result = await this.#sandbox.run(`${timestampedCommand(command)} >> ${logPath} 2>&1`, {
+      cwd: APP_DIR,
+      env: phaseEnv(this.#plan, phase, this.#userEnv, this.#port),
+      timeoutMs,
+    });
+    if (result.exitCode === 0) return;
+    const { output, memory } = await readDiagnostics(this.#sandbox, [logPath]);
+    const timedOut = Date.now() - started >= timeoutMs - 1_000;
+    const summary = timedOut
+      ? `${phase} command "${command}" did not finish within ${Math.round(timeoutMs / 1000)} s`
+      : `${phase} command "${command}" exited with code ${result.exitCode}`;
+    const explained = explainFailure(summary, {
+      phase: phase satisfies FailurePhase,
+      command,
+      exitCode: result.exitCode,
+      output: output || result.stderr || result.stdout,
+      ...(memory.oomKills > 0 ? { outOfMemory: { limitBytes: memory.limitBytes } } : {}),
+    });
+    throw new FAILED_ERROR[phase](failureMessage(explained));
+  }
+
+  /** The command's deadline: its limit, or what the invocation has left; too little is an error. */
+  #timeout(phase: RunPhase, limitMs: number): number {
+    const remaining = this.#options.remainingMs?.();
+    if (remaining === undefined) return limitMs;
+    const available = remaining - SAFETY_MARGIN_MS;
+    if (available < MIN_COMMAND_MS) {
+      throw new StepTimeBudgetError(`only ${Math.max(0, Math.round(remaining / 1000))} s of the start step are left: not enough to run the ${phase}`);
+    }
+    return Math.min(limitMs, available);
+  }
 }

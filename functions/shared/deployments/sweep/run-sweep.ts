@@ -17,7 +17,7 @@ import { nowOf } from '../dependencies.ts';
 import { MANAGED_BY } from '../app-layout.ts';
 import type { SweepBookkeeping } from '../ports.ts';
 import type { SandboxSummary } from '../../sandbox/sandbox-provider.ts';
-import { killDeploymentSandboxes } from '../steps/kill-deployment-sandboxes.ts';
+import { endDeployment } from '../steps/end-deployment.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';
 
@@ -63,7 +63,7 @@ async function guarded(run: SweepRun, phase: SweepPhase, counts: PhaseCounts, su
 }
 
 async function reapExpired(run: SweepRun, counts: PhaseCounts): Promise<void> {
-  const { deployments, sandboxes } = run.dependencies;
+  const { deployments } = run.dependencies;
   const now = nowOf(run.dependencies);
   // Handled records leave the index, so every run starts again from the oldest expiry.
   let nextToken: string | undefined;
@@ -73,10 +73,14 @@ async function reapExpired(run: SweepRun, counts: PhaseCounts): Promise<void> {
       if (outOfBudget(run, counts)) return;
       counts.examined += 1;
       await guarded(run, 'expired', counts, deployment.deploymentId, async () => {
-        const expired = await deployments.transitionFrom(deployment.deploymentId, deployment, 'EXPIRED');
-        if (!expired) return;
-        counts.marked += 1;
-        counts.killed += (await killDeploymentSandboxes(sandboxes, deployment.deploymentId, deployment.sandboxId)).length;
+        const { ended, killedSandboxes } = await endDeployment(run.dependencies, {
+          deployment,
+          to: 'EXPIRED',
+          onlyIfUnchanged: true,
+          claim: () => claimEnd(run, deployment),
+        });
+        counts.killed += killedSandboxes.length;
+        if (ended) counts.marked += 1;
       });
     }
     nextToken = page.nextToken;
@@ -98,17 +102,24 @@ async function failStuck(run: SweepRun, counts: PhaseCounts): Promise<void> {
         // A saga that still runs will finish or fail this deployment itself.
         if (deployment.executionArn && (await workflows.status(deployment.executionArn)) === 'RUNNING') return;
         const step = STEP_OF_STATUS[deployment.status] ?? 'create';
-        const failed = await deployments.transitionFrom(deployment.deploymentId, deployment, 'FAILED', {
-          error: { step, name: 'DeploymentStuckError', message: `stuck in ${step}` },
+        const { ended, killedSandboxes } = await endDeployment(run.dependencies, {
+          deployment,
+          to: 'FAILED',
+          changes: { error: { step, name: 'DeploymentStuckError', message: `stuck in ${step}` } },
+          onlyIfUnchanged: true,
+          claim: () => claimEnd(run, deployment),
         });
-        if (!failed) return;
-        counts.marked += 1;
-        counts.killed += (await killDeploymentSandboxes(run.dependencies.sandboxes, deployment.deploymentId, deployment.sandboxId)).length;
-        await run.dependencies.staging.deleteAll(deployment.deploymentId).catch(() => undefined);
+        counts.killed += killedSandboxes.length;
+        if (ended) counts.marked += 1;
       });
     }
     nextToken = page.nextToken;
   } while (nextToken);
+}
+
+/** Of concurrent sweeps, only one ends a given version of a record (and so kills its sandbox). */
+function claimEnd(run: SweepRun, deployment: Deployment): Promise<boolean> {
+  return run.dependencies.bookkeeping.claim(`end#${deployment.deploymentId}#${deployment.version}`, run.options.claimSeconds);
 }
 
 /** Past the step's own deadline, or past the health deadline plus grace; the caller also checks that no execution runs. */

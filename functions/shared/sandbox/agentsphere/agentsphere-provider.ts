@@ -50,6 +50,11 @@ export interface AgentSphereProviderOptions {
   commandTimeoutMs?: number;
   /** Deadline of one `writeFiles` upload. Default 120 s. */
   uploadTimeoutMs?: number;
+  /**
+   * Scheme of the app URLs the provider serves sandbox ports on: `https` in the cloud; a local
+   * stand-in that serves plain HTTP on loopback (`*.localhost`) is configured with `http`.
+   */
+  appUrlScheme?: 'https' | 'http';
 }
 
 export class AgentSphereProvider implements SandboxProvider {
@@ -67,6 +72,7 @@ export class AgentSphereProvider implements SandboxProvider {
       retry: options.retry ?? {},
       commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       uploadTimeoutMs: options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
+      appUrlScheme: options.appUrlScheme ?? 'https',
     };
     this.#template = options.template;
   }

@@ -32,6 +32,8 @@ export interface AgentSphereSandboxOptions extends ControlPlaneContext {
   commandTimeoutMs: number;
   /** Deadline of one `writeFiles` upload (the SDK sets none of its own). */
   uploadTimeoutMs: number;
+  /** Scheme of app URLs (`https` in the cloud). */
+  appUrlScheme: 'https' | 'http';
 }
 
 export class AgentSphereSandbox implements SandboxHandle {
@@ -138,7 +140,7 @@ export class AgentSphereSandbox implements SandboxHandle {
   }
 
   portUrl(port: number): string {
-    return `https://${this.#sandbox.getHost(port)}`;
+    return `${this.#options.appUrlScheme}://${this.#sandbox.getHost(port)}`;
   }
 
   /** Asks the sandbox's daemon; it answers 502 through the proxy once the sandbox has ended. */

@@ -87,12 +87,22 @@ describe('running the script', () => {
     await put('.npm/_logs/2026-11-25T11_08_39_425Z-debug-0.log', '0 verbose cli node\n');
     await put('.npm/_logs/2026-11-25T11_08_39_425Z-eresolve-report.txt', 'not a debug log\n');
 
-    const output = run(buildLogCollectionScript(options()));
+    const output = run(buildLogCollectionScript(options({ includeNpmDebug: true })));
 
     expect(output).toMatch(new RegExp(`^@@coderunner-source install \\d+\\.\\d{3} ${root}/logs/install.log\n\\|i1\n\\|i2\n`));
     expect(output).toContain(`/logs/app.out.log\n|a3\n|a4\n|a5\n|a6\n|a7\n`);
     expect(output).toContain(`@@coderunner-source npm `);
     expect(output).not.toContain('not a debug log');
+  });
+
+  it("leaves npm's debug logs out unless asked for", async () => {
+    await put('logs/app.out.log', 'a1\n');
+    await put('.npm/_logs/2026-11-25T11_08_39_425Z-debug-0.log', '0 verbose cli node\n');
+
+    const output = run(buildLogCollectionScript(options()));
+
+    expect(output).toContain('/logs/app.out.log');
+    expect(output).not.toContain('@@coderunner-source npm ');
   });
 
   it('reads odd file names without running them, and labels them relative to the app dir', async () => {
