@@ -4,10 +4,11 @@
  */
 import { App, Duration } from 'aws-cdk-lib';
 import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../project-root.ts';
 import { CodeRunnerStack } from './coderunner-stack.ts';
 
 export const STACK_NAME = 'CodeRunner';
-export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/$/, '');
+export { PROJECT_ROOT };
 
 export interface BuildAppOptions {
   /** Skip esbuild bundling (the local stack and tests only need the template). */

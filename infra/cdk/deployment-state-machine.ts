@@ -9,6 +9,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { PROBE_WAIT_STATE } from './state-names.ts';
 
 export interface DeploymentStateMachineProps {
   create: IFunction;
@@ -32,8 +33,7 @@ const TRANSIENT_ERRORS = [
   'ThrottlingException',
 ];
 
-/** Name of the Wait state between probes (the local runner shortens it in tests). */
-export const PROBE_WAIT_STATE = 'WaitBeforeNextProbe';
+export { PROBE_WAIT_STATE };
 
 export class DeploymentStateMachine extends Construct {
   readonly stateMachine: sfn.StateMachine;

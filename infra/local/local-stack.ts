@@ -14,8 +14,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { PROJECT_ROOT } from '../cdk/app.ts';
-import { PROBE_WAIT_STATE } from '../cdk/deployment-state-machine.ts';
+import { PROJECT_ROOT } from '../project-root.ts';
+import { PROBE_WAIT_STATE } from '../cdk/state-names.ts';
 import { HANDLERS, ROUTES, type HandlerName } from '../cdk/handlers.ts';
 import { routeAgentSphereToLocalHost } from './agentsphere-routing.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb } from './aws/local-dynamodb.ts';
@@ -27,7 +27,7 @@ import { startSandboxHost, type SandboxHost } from './sandbox-host/sandbox-host.
 import { LocalStepFunctions, type ExecutionStatusChangeEvent, type LocalLambdaHandler } from './step-functions/local-step-functions.ts';
 import { resolveStateMachineDefinition } from './step-functions/resolve-definition.ts';
 import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
-import { synthesizeStack, type SynthesizedStack } from './synthesized-stack.ts';
+import { loadSynthesizedStack, type SynthesizedStack } from './synthesized-stack.ts';
 import { createLambdaContext } from './lambda-context.ts';
 import { startOperatorEndpoint } from './operator-endpoint.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
@@ -93,7 +93,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (temporary) await rm(dataDir, { recursive: true, force: true });
   };
   try {
-    const synthesized = options.synthesized ?? synthesizeStack();
+    const synthesized = options.synthesized ?? (await loadSynthesizedStack());
     const sandboxes = await startSandboxes(options, dataDir, stops);
 
     const dynamoDb = await startLocalDynamoDb(options.persist ? { directory: join(dataDir, 'dynamodb') } : {});

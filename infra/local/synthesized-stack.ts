@@ -1,9 +1,12 @@
 /**
  * The CDK stack as the local stack sees it: synthesized in-process (no bundling, no network), so
  * tables, bucket, state machine and function mapping come from the same definition AWS gets.
+ * `loadSynthesizedStack` reuses an earlier synthesis while its inputs are unchanged.
  */
-import { buildApp, STACK_NAME } from '../cdk/app.ts';
-import { HANDLERS, type HandlerName } from '../cdk/handlers.ts';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../project-root.ts';
+import { cachedSynthesis } from './synth-cache.ts';
+import type { HandlerName } from '../cdk/handlers.ts';
 
 export interface CloudFormationTemplate {
   Resources: Record<string, { Type: string; Properties?: Record<string, any> }>;
@@ -17,7 +20,14 @@ export interface SynthesizedStack {
   logicalIds: { deploymentsTable: string; idempotencyTable: string; stagingBucket: string; stateMachine: string };
 }
 
-export function synthesizeStack(context: Record<string, unknown> = {}): SynthesizedStack {
+/** What the synthesized template is made from (the CDK app imports these). */
+export const SYNTH_INPUTS = ['infra/cdk', 'infra/project-root.ts', 'functions', 'cdk.json', 'package-lock.json'];
+export const SYNTH_CACHE_DIR = process.env.CODERUNNER_SYNTH_CACHE_DIR || join(PROJECT_ROOT, '.coderunner', 'synth-cache');
+
+export async function synthesizeStack(context: Record<string, unknown> = {}): Promise<SynthesizedStack> {
+  // Loaded only when a synthesis is needed: aws-cdk-lib alone takes about half a second to load.
+  const { buildApp, STACK_NAME } = await import('../cdk/app.ts');
+  const { HANDLERS } = await import('../cdk/handlers.ts');
   const { app, stack } = buildApp({ bundle: false, context });
   const template = app.synth().getStackByName(STACK_NAME).template as CloudFormationTemplate;
   const logicalId = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
@@ -33,4 +43,26 @@ export function synthesizeStack(context: Record<string, unknown> = {}): Synthesi
       stateMachine: logicalId(stack.stateMachine.stateMachine),
     },
   };
+}
+
+export interface LoadedStack {
+  stack: SynthesizedStack;
+  /** Whether an earlier synthesis was reused. */
+  reused: boolean;
+}
+
+/** The synthesized stack, from the cache when the CDK app and its inputs are unchanged. */
+export async function loadSynthesizedStack(context: Record<string, unknown> = {}): Promise<SynthesizedStack> {
+  return (await loadSynthesizedStackWithOrigin(context)).stack;
+}
+
+export async function loadSynthesizedStackWithOrigin(context: Record<string, unknown> = {}): Promise<LoadedStack> {
+  const { result, hit } = await cachedSynthesis({
+    projectRoot: PROJECT_ROOT,
+    inputs: SYNTH_INPUTS,
+    cacheDir: SYNTH_CACHE_DIR,
+    salt: { context, node: process.versions.node },
+    synthesize: () => synthesizeStack(context),
+  });
+  return { stack: result, reused: hit };
 }

@@ -7,14 +7,15 @@
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { synthesizeStack } from '../../infra/local/synthesized-stack.ts';
+import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { projectFiles } from '../support/project-files.ts';
+import { median } from './statistics.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
 const stack = await startLocalStack({
-  synthesized: synthesizeStack(),
+  synthesized: await loadSynthesizedStack(),
   probeIntervalMs: 200,
   environment: { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' },
 });
@@ -33,7 +34,7 @@ async function deployAndWait(body: unknown): Promise<{ ms: number; deployment: a
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
 const fresh: number[] = [];
 const redeploy: number[] = [];
 for (let run = 0; run < runs; run++) {

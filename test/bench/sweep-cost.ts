@@ -20,7 +20,7 @@ import { AgentSphereProvider } from '../../functions/shared/sandbox/agentsphere/
 import { routeAgentSphereToLocalHost } from '../../infra/local/agentsphere-routing.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb } from '../../infra/local/aws/local-dynamodb.ts';
 import { startSandboxHost } from '../../infra/local/sandbox-host/sandbox-host.ts';
-import { synthesizeStack } from '../../infra/local/synthesized-stack.ts';
+import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
 
@@ -29,7 +29,7 @@ const total = Number(values.records);
 const expired = Number(values.expired);
 const TABLE = 'bench-deployments';
 
-const synthesized = synthesizeStack();
+const synthesized = await loadSynthesizedStack();
 const dynamoDb = await startLocalDynamoDb();
 const client = new DynamoDBClient({ endpoint: dynamoDb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
 await ensureTable(client, createTableInput(synthesized.template, synthesized.logicalIds.deploymentsTable, TABLE));

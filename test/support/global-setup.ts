@@ -1,6 +1,6 @@
 /** Synthesizes the CDK stack once for the whole run; the local stacks of all test files use it. */
 import type { TestProject } from 'vitest/node';
-import { synthesizeStack, type SynthesizedStack } from '../../infra/local/synthesized-stack.ts';
+import { loadSynthesizedStack, type SynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -8,6 +8,6 @@ declare module 'vitest' {
   }
 }
 
-export default function setup(project: TestProject): void {
-  project.provide('synthesizedStack', synthesizeStack());
+export default async function setup(project: TestProject): Promise<void> {
+  project.provide('synthesizedStack', await loadSynthesizedStack());
 }
