@@ -11,7 +11,10 @@ import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
 import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
-import { deploymentDependencies, dynamoDbClient } from '../shared/runtime/dependencies.ts';
+import { deploymentRepository, dynamoDbClient } from '../shared/runtime/deployments-table.ts';
+import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
+import { fileStaging } from '../shared/runtime/staging-bucket.ts';
+import { sagaWorkflows } from '../shared/runtime/workflows.ts';
 import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
 import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
 
@@ -41,7 +44,7 @@ const batchPlan = {
 };
 
 async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
-  const deployment = await submitDeployment(await deploymentDependencies(), { userId, request, batchPlan });
+  const deployment = await submitDeployment({ deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider() }, { userId, request, batchPlan });
   logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });
   metrics.addMetric(METRIC.deploymentsStarted, MetricUnit.Count, 1);
   return deploymentView(deployment);

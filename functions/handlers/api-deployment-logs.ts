@@ -10,7 +10,9 @@ import { DEFAULT_APP_LOG_GLOB } from '../shared/deployments/logs/app-log-glob.ts
 import { parseLogQueryParameters } from '../shared/deployments/logs/log-query.ts';
 import { deploymentLogs } from '../shared/deployments/steps/operate-deployment.ts';
 import { apiHandler, callerId, json, pathParameter, queryParameters } from '../shared/middleware/http-api.ts';
-import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
+import { logArchive } from '../shared/runtime/staging-bucket.ts';
 
 const appLogGlob = process.env.APP_LOG_GLOB || DEFAULT_APP_LOG_GLOB;
 
@@ -18,7 +20,7 @@ export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
   const parameters = queryParameters(event, logsQuery);
   const query = parseLogQueryParameters(parameters);
-  const logs = await deploymentLogs(await deploymentDependencies(), userId, pathParameter(event, 'id'), {
+  const logs = await deploymentLogs({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), logArchive: logArchive() }, userId, pathParameter(event, 'id'), {
     ...query,
     appLogGlob,
     includeNpmDebug: parameters.npmDebug === 'true',

@@ -2,12 +2,12 @@
 import { listDeploymentsQuery } from '../shared/api/query-schemas.ts';
 import { deploymentView } from '../shared/deployments/deployment-view.ts';
 import { apiHandler, callerId, json, queryParameters } from '../shared/middleware/http-api.ts';
-import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
 
 export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
   const query = queryParameters(event, listDeploymentsQuery);
-  const page = await (await deploymentDependencies()).deployments.listByOwner(userId, {
+  const page = await deploymentRepository().listByOwner(userId, {
     ...(query.projectId ? { projectId: query.projectId } : {}),
     ...(query.status ? { statuses: [query.status] } : {}),
     limit: query.limit,

@@ -6,12 +6,12 @@ import { listSandboxesQuery } from '../shared/api/query-schemas.ts';
 import { ACTIVE_STATUSES } from '../shared/deployments/deployment-status.ts';
 import { sandboxView } from '../shared/deployments/sandbox-view.ts';
 import { apiHandler, callerId, json, queryParameters } from '../shared/middleware/http-api.ts';
-import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
 
 export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
   const query = queryParameters(event, listSandboxesQuery);
-  const page = await (await deploymentDependencies()).deployments.listByOwner(userId, {
+  const page = await deploymentRepository().listByOwner(userId, {
     ...(query.projectId ? { projectId: query.projectId } : {}),
     statuses: [...ACTIVE_STATUSES],
     limit: query.limit,

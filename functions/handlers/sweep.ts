@@ -11,7 +11,10 @@ import type { Context } from 'aws-lambda';
 import { runSweep } from '../shared/deployments/sweep/run-sweep.ts';
 import { SWEEP_PHASES } from '../shared/deployments/sweep/sweep-report.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from '../shared/deployments/sweep/sweep-options.ts';
-import { deploymentDependencies, sweepBookkeeping } from '../shared/runtime/dependencies.ts';
+import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
+import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
+import { sagaWorkflows } from '../shared/runtime/workflows.ts';
 import { numberEnv } from '../shared/runtime/environment.ts';
 import { logger, metrics } from '../shared/runtime/observability.ts';
 
@@ -29,8 +32,12 @@ export const handler = middy(async (_event: unknown, context: Context) => {
   const budgetMs = Math.max(1_000, context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS);
   const report = await runSweep(
     {
-      ...(await deploymentDependencies()),
-      bookkeeping: sweepBookkeeping(),
+      deployments: deploymentRepository(),
+      sandboxes: sandboxProvider(),
+      staging: fileStaging(),
+      logArchive: logArchive(),
+      workflows: sagaWorkflows(),
+      bookkeeping: deploymentRepository(),
       onError: (phase, error, subject) => logger.error('sweep item failed', { phase, subject, error: error as Error }),
     },
     {

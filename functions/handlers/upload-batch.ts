@@ -2,7 +2,9 @@
 import { z } from 'zod';
 import { uploadBatch } from '../shared/deployments/steps/upload-batch.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
-import { deploymentDependencies } from '../shared/runtime/dependencies.ts';
+import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
+import { fileStaging } from '../shared/runtime/staging-bucket.ts';
 
 const uploadBatchEvent = z.object({
   deploymentId: z.string().min(1),
@@ -10,4 +12,4 @@ const uploadBatchEvent = z.object({
   batch: z.object({ index: z.number().int().min(0), key: z.string().min(1) }).loose(),
 });
 
-export const handler = stepHandler('upload', uploadBatchEvent, async (event) => uploadBatch(await deploymentDependencies(), event));
+export const handler = stepHandler('upload', uploadBatchEvent, async (event) => uploadBatch({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging() }, event));

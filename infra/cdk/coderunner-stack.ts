@@ -23,6 +23,7 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
 import { HANDLERS, ROUTES, type HandlerName } from './handlers.ts';
+import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
 
 export interface CodeRunnerStackProps extends StackProps {
   /** Name or ARN of the Secrets Manager secret that holds the AgentSphere API key. */
@@ -274,15 +275,9 @@ export class CodeRunnerStack extends Stack {
       }),
       bundling: {
         format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        target: 'node24',
-        // The SDK's ESM builds tree-shake; its CJS builds do not (half the bundle size).
-        mainFields: ['module', 'main'],
-        // The Node 24 runtime ships the AWS SDK v3.
-        externalModules: ['@aws-sdk/*'],
-        // CommonJS dependencies inside an ESM bundle still call require().
-        banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+        ...LAMBDA_BUNDLING,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        externalModules: [...LAMBDA_BUNDLING.externalModules],
       },
     });
   }

@@ -11,6 +11,12 @@ export interface DeploymentDependencies {
   now?: () => Date;
 }
 
+/**
+ * The ports one piece of domain code uses (and the clock): a handler builds only these, so its
+ * bundle and its cold start carry only the adapters it calls.
+ */
+export type Uses<Port extends Exclude<keyof DeploymentDependencies, 'now'>> = Pick<DeploymentDependencies, Port | 'now'>;
+
 export function nowOf(dependencies: Pick<DeploymentDependencies, 'now'>): Date {
   return dependencies.now?.() ?? new Date();
 }

@@ -11,8 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readDiagnostics } from '../app-output.ts';
 import type { Deployment } from '../deployment.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { nowOf } from '../dependencies.ts';
+import { nowOf, type Uses } from '../dependencies.ts';
 import { AppExitedError, AppUnhealthyError, DeploymentStateError, HealthCheckTimeoutError } from '../errors.ts';
 import { explainFailure, failureMessage } from '../failures/explain-failure.ts';
 import { appPorts, listeningSockets, type ListeningSocket } from '../listening-ports.ts';
@@ -55,7 +54,7 @@ const SAFETY_MARGIN_MS = 4_000;
 const PROBE_TIMEOUT_MS = 5_000;
 const APP_LINES_SHOWN = 12;
 
-export async function checkHealth(dependencies: DeploymentDependencies, deploymentId: string, options: CheckHealthOptions = {}): Promise<HealthCheckResult> {
+export async function checkHealth(dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>, deploymentId: string, options: CheckHealthOptions = {}): Promise<HealthCheckResult> {
   const settings = { ...DEFAULTS, ...options };
   const { deployments, sandboxes } = dependencies;
   let deployment = await loadDeployment(deployments, deploymentId);

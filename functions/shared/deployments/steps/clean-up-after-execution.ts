@@ -5,7 +5,8 @@
  * only confirms that no sandbox is left.
  */
 import { STEP_OF_STATUS } from '../deployment-status.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
+import type { Uses } from '../dependencies.ts';
+import type { EndingPorts } from './end-deployment.ts';
 import { cleanUpFailedDeployment, type CleanupResult } from './clean-up-failed-deployment.ts';
 
 export interface ExecutionEnded {
@@ -16,7 +17,7 @@ export interface ExecutionEnded {
   cause?: string | null;
 }
 
-export async function cleanUpAfterExecution(dependencies: DeploymentDependencies, event: ExecutionEnded): Promise<CleanupResult> {
+export async function cleanUpAfterExecution(dependencies: Uses<EndingPorts>, event: ExecutionEnded): Promise<CleanupResult> {
   const deployment = await dependencies.deployments.get(event.name);
   const step = (deployment && STEP_OF_STATUS[deployment.status]) ?? 'create';
   return cleanUpFailedDeployment(dependencies, {

@@ -5,8 +5,8 @@
  */
 import type { DeploymentFailure } from '../deployment.ts';
 import { isTerminal } from '../deployment-status.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { endDeployment } from './end-deployment.ts';
+import type { Uses } from '../dependencies.ts';
+import { endDeployment, type EndingPorts } from './end-deployment.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 
 export interface CleanupInput {
@@ -25,7 +25,7 @@ export interface CleanupResult {
   error: DeploymentFailure;
 }
 
-export async function cleanUpFailedDeployment(dependencies: DeploymentDependencies, input: CleanupInput): Promise<CleanupResult> {
+export async function cleanUpFailedDeployment(dependencies: Uses<EndingPorts>, input: CleanupInput): Promise<CleanupResult> {
   const failure = describeFailure(input);
   const deployment = await dependencies.deployments.get(input.deploymentId);
   const result = { deploymentId: input.deploymentId, error: failure };

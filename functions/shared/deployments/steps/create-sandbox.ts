@@ -5,8 +5,7 @@
  */
 import { APP_DIR, MANAGED_BY } from '../app-layout.ts';
 import type { Deployment } from '../deployment.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { nowOf } from '../dependencies.ts';
+import { nowOf, type Uses } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
 import { loadDeployment } from './load-deployment.ts';
 
@@ -15,7 +14,7 @@ export interface CreateSandboxResult {
   expiresAt: string;
 }
 
-export async function createSandbox(dependencies: DeploymentDependencies, deploymentId: string): Promise<CreateSandboxResult> {
+export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>, deploymentId: string): Promise<CreateSandboxResult> {
   const { deployments, sandboxes, staging } = dependencies;
   let deployment = await loadDeployment(deployments, deploymentId);
   if (deployment.status === 'PENDING') deployment = await deployments.transition(deploymentId, 'CREATING');
@@ -51,7 +50,7 @@ export async function createSandbox(dependencies: DeploymentDependencies, deploy
  * A redeploy: no new sandbox. The previous app is stopped and the app directory emptied (keeping
  * node_modules, so the install is incremental) before the new files arrive.
  */
-async function takeOverSandbox(dependencies: DeploymentDependencies, deployment: Deployment): Promise<CreateSandboxResult> {
+async function takeOverSandbox(dependencies: Uses<'deployments' | 'sandboxes'>, deployment: Deployment): Promise<CreateSandboxResult> {
   const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId!);
   if (deployment.reusedFrom?.appPid) await sandbox.killProcess(deployment.reusedFrom.appPid);
   await sandbox.run(`mkdir -p ${APP_DIR} && find ${APP_DIR} -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +`, { timeoutMs: 60_000 });

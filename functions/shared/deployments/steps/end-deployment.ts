@@ -10,13 +10,15 @@
  */
 import type { Deployment } from '../deployment.ts';
 import type { DeploymentStatus } from '../deployment-status.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { nowOf } from '../dependencies.ts';
+import { nowOf, type Uses } from '../dependencies.ts';
 import { IllegalTransitionError } from '../errors.ts';
 import { DEFAULT_APP_LOG_GLOB } from '../logs/app-log-glob.ts';
 import { collectLogs } from '../logs/collect-logs.ts';
 import type { TransitionChanges } from '../ports.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
+
+/** What ending a deployment touches: its record, its sandbox, its staged files and its saved logs. */
+export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive';
 
 export type EndStatus = Extract<DeploymentStatus, 'FAILED' | 'TERMINATED' | 'EXPIRED'>;
 
@@ -40,7 +42,7 @@ export interface EndDeploymentResult {
 const SAVED_LOG_LINES = 1000;
 const LOG_SAVE_TIMEOUT_MS = 10_000;
 
-export async function endDeployment(dependencies: DeploymentDependencies, input: EndDeploymentInput): Promise<EndDeploymentResult> {
+export async function endDeployment(dependencies: Uses<EndingPorts>, input: EndDeploymentInput): Promise<EndDeploymentResult> {
   const { deployment, to } = input;
   if (input.onlyIfUnchanged && !(await isUnchanged(dependencies, deployment))) return { killedSandboxes: [] };
   if (input.claim && !(await input.claim())) return { killedSandboxes: [] };
@@ -59,12 +61,12 @@ export async function endDeployment(dependencies: DeploymentDependencies, input:
 }
 
 /** Checked again right before the kill: a keep-alive or a redeploy may have changed it since it was read. */
-async function isUnchanged(dependencies: DeploymentDependencies, deployment: Deployment): Promise<boolean> {
+async function isUnchanged(dependencies: Uses<'deployments'>, deployment: Deployment): Promise<boolean> {
   const current = await dependencies.deployments.get(deployment.deploymentId);
   return current?.version === deployment.version && current.status === deployment.status;
 }
 
-async function record(dependencies: DeploymentDependencies, { deployment, to, changes, onlyIfUnchanged }: EndDeploymentInput): Promise<Deployment | undefined> {
+async function record(dependencies: Uses<'deployments'>, { deployment, to, changes, onlyIfUnchanged }: EndDeploymentInput): Promise<Deployment | undefined> {
   const { deployments } = dependencies;
   if (onlyIfUnchanged) return deployments.transitionFrom(deployment.deploymentId, deployment, to, changes);
   try {
@@ -80,7 +82,7 @@ async function record(dependencies: DeploymentDependencies, { deployment, to, ch
  * The logs of every source, npm's debug log included for failures, saved where the logs API
  * finds them once the sandbox is gone. A sandbox that no longer answers has nothing to save.
  */
-async function saveLogs(dependencies: DeploymentDependencies, deployment: Deployment, to: EndStatus): Promise<void> {
+async function saveLogs(dependencies: Uses<'sandboxes' | 'logArchive'>, deployment: Deployment, to: EndStatus): Promise<void> {
   try {
     const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId!);
     const lines = await collectLogs(sandbox, {

@@ -3,13 +3,13 @@
  * `reuse: true` the newest live one of the project (none: a fresh deployment).
  */
 import type { Deployment } from '../deployment.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
+import type { Uses } from '../dependencies.ts';
 import { SandboxNotReusableError } from '../errors.ts';
 
 const MAX_PAGES = 20;
 
 export async function findReusableDeployment(
-  dependencies: DeploymentDependencies,
+  dependencies: Uses<'deployments' | 'sandboxes'>,
   userId: string,
   request: { projectId: string; sandboxId?: string; reuse?: boolean },
 ): Promise<Deployment | undefined> {
@@ -29,7 +29,7 @@ export async function findReusableDeployment(
   return undefined;
 }
 
-async function findRunningWithSandbox(dependencies: DeploymentDependencies, userId: string, sandboxId: string): Promise<Deployment | undefined> {
+async function findRunningWithSandbox(dependencies: Uses<'deployments'>, userId: string, sandboxId: string): Promise<Deployment | undefined> {
   let nextToken: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
     const result = await dependencies.deployments.listByOwner(userId, { statuses: ['RUNNING'], limit: 50, nextToken });

@@ -3,8 +3,7 @@
  */
 import { isTerminal } from '../deployment-status.ts';
 import type { Deployment } from '../deployment.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { nowOf } from '../dependencies.ts';
+import { nowOf, type Uses } from '../dependencies.ts';
 import { NoLiveSandboxError, LifetimeOutOfBoundsError } from '../errors.ts';
 import { collectLogs } from '../logs/collect-logs.ts';
 import type { LogEntry } from '../logs/log-entry.ts';
@@ -21,7 +20,7 @@ function requireSandbox(deployment: Deployment): string {
 
 /** Keep-alive: the sandbox lives `seconds` from now, at most `maxSeconds`. */
 export async function extendLifetime(
-  dependencies: DeploymentDependencies,
+  dependencies: Uses<'deployments' | 'sandboxes'>,
   userId: string,
   deploymentId: string,
   seconds: number,
@@ -48,7 +47,7 @@ export interface LiveHealth {
 }
 
 /** A live probe now: the health path (falling back to / on 404), else the sandbox's own state. */
-export async function liveHealth(dependencies: DeploymentDependencies, userId: string, deploymentId: string): Promise<LiveHealth> {
+export async function liveHealth(dependencies: Uses<'deployments' | 'sandboxes'>, userId: string, deploymentId: string): Promise<LiveHealth> {
   const deployment = await loadOwnDeployment(dependencies.deployments, userId, deploymentId);
   const checkedAt = nowOf(dependencies).toISOString();
   const base = { deploymentId, status: deployment.status, checkedAt };
@@ -73,7 +72,7 @@ export interface DeploymentLogs {
  * it was killed (filtered the same way).
  */
 export async function deploymentLogs(
-  dependencies: DeploymentDependencies,
+  dependencies: Uses<'deployments' | 'sandboxes' | 'logArchive'>,
   userId: string,
   deploymentId: string,
   query: LogQuery & { appLogGlob?: string; includeNpmDebug?: boolean },

@@ -5,8 +5,7 @@
  */
 import { APP_DIR, APP_STDERR_LOG, APP_STDOUT_LOG, BUILD_LOG, INSTALL_LOG, LOG_DIR } from '../app-layout.ts';
 import { readDiagnostics } from '../app-output.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { nowOf } from '../dependencies.ts';
+import { nowOf, type Uses } from '../dependencies.ts';
 import { filesUploaded } from '../deployment.ts';
 import {
   BuildFailedError,
@@ -38,7 +37,7 @@ const SAFETY_MARGIN_MS = 10_000;
 const MIN_COMMAND_MS = 5_000;
 
 export async function startApp(
-  dependencies: DeploymentDependencies,
+  dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>,
   deploymentId: string,
   options: StartAppOptions = DEFAULT_START_OPTIONS,
 ): Promise<{ pid: number }> {

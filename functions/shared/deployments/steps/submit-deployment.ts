@@ -4,8 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Deployment } from '../deployment.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
-import { nowOf } from '../dependencies.ts';
+import { nowOf, type Uses } from '../dependencies.ts';
 import { decodeContent, inferStartCommand, type DeploymentRequest } from '../deployment-request.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
@@ -19,7 +18,7 @@ export interface SubmitDeploymentInput {
   batchPlan?: BatchPlanOptions;
 }
 
-export async function submitDeployment(dependencies: DeploymentDependencies, input: SubmitDeploymentInput): Promise<Deployment> {
+export async function submitDeployment(dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes'>, input: SubmitDeploymentInput): Promise<Deployment> {
   const { deployments, staging, workflows } = dependencies;
   const { request } = input;
   const deploymentId = input.deploymentId ?? randomUUID();

@@ -6,12 +6,12 @@
  */
 import type { Deployment } from '../deployment.ts';
 import { isTerminal } from '../deployment-status.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
+import type { Uses } from '../dependencies.ts';
 import { loadOwnDeployment } from './load-own-deployment.ts';
-import { endDeployment } from './end-deployment.ts';
+import { endDeployment, type EndingPorts } from './end-deployment.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 
-export async function terminateDeployment(dependencies: DeploymentDependencies, userId: string, deploymentId: string): Promise<Deployment> {
+export async function terminateDeployment(dependencies: Uses<EndingPorts>, userId: string, deploymentId: string): Promise<Deployment> {
   const { deployments, sandboxes } = dependencies;
   const deployment = await loadOwnDeployment(deployments, userId, deploymentId);
   if (isTerminal(deployment.status)) {

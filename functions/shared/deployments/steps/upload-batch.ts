@@ -1,6 +1,6 @@
 /** Saga step 2 (one Map iteration): writes one staged batch into the sandbox in ONE request. */
 import { APP_DIR } from '../app-layout.ts';
-import type { DeploymentDependencies } from '../dependencies.ts';
+import type { Uses } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
 import { loadDeployment } from './load-deployment.ts';
 
@@ -9,7 +9,7 @@ export interface UploadBatchInput {
   batch: { index: number; key: string };
 }
 
-export async function uploadBatch(dependencies: DeploymentDependencies, input: UploadBatchInput): Promise<{ index: number; files: number }> {
+export async function uploadBatch(dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>, input: UploadBatchInput): Promise<{ index: number; files: number }> {
   const { deployments, sandboxes, staging } = dependencies;
   const deployment = await loadDeployment(deployments, input.deploymentId);
   if (deployment.status !== 'UPLOADING' || !deployment.sandboxId) {
