@@ -1,0 +1,26 @@
+/**
+ * What a runtime's planner (Node, Python, static) detects, before the caller's options and the
+ * common env are applied. Parts that depend on the start command are functions of it, because an
+ * option may replace the detected one.
+ */
+import type { BuildPlan, PlanEnv, PlanStep, PlannedPackageManager, ProvidedFile } from './plan-types.ts';
+
+export interface RuntimePlan {
+  runtime: BuildPlan['runtime'];
+  framework?: string;
+  packageManager?: PlannedPackageManager;
+  install?: PlanStep;
+  build?: PlanStep;
+  /** Absent when nothing to start was found. */
+  start?: PlanStep;
+  /** What the planner looked for, to tell the caller when it found no start command. */
+  lookedFor: readonly string[];
+  env: PlanEnv[];
+  providedFiles?: readonly ProvidedFile[];
+  notes: string[];
+  /** Env that depends on the start command that finally runs. */
+  envForStart(command: string, source: PlanStep['source']): PlanEnv[];
+  /** Files whose source may tell which port the start command's server listens on, most likely first. */
+  entryFilesOf(command: string): string[];
+  language: 'javascript' | 'python';
+}
