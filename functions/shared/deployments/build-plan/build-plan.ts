@@ -119,11 +119,13 @@ function hostNotes(files: ProjectFiles, detected: RuntimePlan, commandText: stri
     : [];
 }
 
+/** Says what was looked for and what to pass, and why the candidates that came close did not fit. */
 function noStartCommand(detected: RuntimePlan): PlanError {
   const example = detected.language === 'python' ? 'python3 app.py' : 'node server.js';
+  const remarks = detected.startNotes.length > 0 ? ` ${detected.startNotes.join('; ')}.` : '';
   return new PlanError(
     'options.startCommand',
-    `no start command found: looked for ${detected.lookedFor.join(', ')}; pass options.startCommand (e.g. "${example}")`,
+    `no start command found: looked for ${detected.lookedFor.join(', ')}; pass options.startCommand (e.g. "${example}").${remarks}`,
   );
 }
 

@@ -34,6 +34,8 @@ interface NodeInput {
   framework?: NodeFramework;
   context: PlanContext;
   notes: string[];
+  /** The notes about start candidates that did not fit (also in `notes`). */
+  startNotes: string[];
 }
 
 type StartKind = 'script' | 'framework' | 'procfile' | 'entry' | 'static';
@@ -55,9 +57,12 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
     framework: manifest ? detectNodeFramework(manifest) : undefined,
     context,
     notes,
+    startNotes: [],
   };
   if (input.pm) notes.push(...input.pm.notes);
-  notes.push(...workspaceNotes(input));
+  const layoutNotes = workspaceNotes(input);
+  notes.push(...layoutNotes);
+  input.startNotes.push(...layoutNotes);
 
   const start = detectStart(input);
   const build = detectBuild(input, start);
@@ -66,7 +71,7 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
   if (isStatic && !build && dependencyCount(input.manifest) > 0) {
     notes.push("serving static files: package.json's dependencies are not installed, since no build script needs them");
   }
-  notes.push(...scriptToolNotes(input, [build?.command, start?.step.command]));
+  notes.push(...scriptToolNotes(input, [build?.command, start?.step.command]), ...googleFontNotes(input));
 
   return {
     runtime: isStatic ? 'static' : 'node',
@@ -75,6 +80,7 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
     install,
     build,
     start: start?.step,
+    startNotes: input.startNotes,
     lookedFor: [
       'options.startCommand',
       "scripts.start in package.json",
@@ -205,7 +211,9 @@ function entryStart(input: NodeInput): DetectedStart | undefined {
       kind: 'entry',
     };
   }
-  input.notes.push(`${typescriptEntry} found, but Node ${nodeMajor} cannot run TypeScript and neither tsx nor ts-node is a dependency: add a build script (tsc) and a start script, or tsx`);
+  const note = `${typescriptEntry} found, but Node ${nodeMajor} cannot run TypeScript and neither tsx nor ts-node is a dependency: add a build script (tsc) and a start script, or tsx`;
+  input.notes.push(note);
+  input.startNotes.push(note);
   return undefined;
 }
 
@@ -378,6 +386,15 @@ function scriptToolNotes(input: NodeInput, commands: readonly (string | undefine
     }
   }
   return notes;
+}
+
+/** next/font/google downloads the fonts during `next build`: the build fails where fonts.googleapis.com is unreachable. */
+function googleFontNotes(input: NodeInput): string[] {
+  if (input.framework !== 'next') return [];
+  const user = input.files.paths.find(
+    (path) => /^(?:src\/)?(?:app|pages)\/.*\.[jt]sx?$/.test(path) && /from\s+['"]next\/font\/google['"]/.test(input.files.text(path) ?? ''),
+  );
+  return user ? [`${user} uses next/font/google: \`next build\` downloads the fonts from fonts.googleapis.com and fails if the sandbox cannot reach it (next/font/local avoids that)`] : [];
 }
 
 function dependencyCount(manifest: PackageJson): number {

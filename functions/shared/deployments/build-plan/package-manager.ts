@@ -117,7 +117,7 @@ function pnpmChoice(input: ChoiceInput): PackageManagerChoice {
   const lockfileVersion = input.lockfile ? readPnpmLockfileVersion(input.files.text(input.lockfile)) : undefined;
   let version = input.declared?.version ?? String(pnpmMajorForLockfile(lockfileVersion) ?? 9);
   let versionReason = input.declared?.version
-    ? `pnpm@${version} as packageManager asks`
+    ? `pnpm ${version} (as packageManager asks)`
     : lockfileVersion
       ? pnpmMajorForLockfile(lockfileVersion)
         ? `pnpm ${version} (which writes lockfileVersion ${lockfileVersion})`
@@ -247,7 +247,7 @@ function berryVersion(
       notes.push(`Yarn ${declared} is not on the npm registry (its CLI package starts at 2.4.1): using the latest Yarn 2`);
       return { version: '2', versionReason: 'Yarn 2 (the nearest release on the npm registry)' };
     }
-    return { version: declared, versionReason: `Yarn ${declared} as packageManager asks` };
+    return { version: declared, versionReason: `Yarn ${declared} (as packageManager asks)` };
   }
   if (lockfile?.flavour === 'berry') {
     const release = berryReleaseForLockfile(lockfile);

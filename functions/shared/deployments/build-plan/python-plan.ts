@@ -46,6 +46,7 @@ export function planPython(files: ProjectFiles): RuntimePlan {
     packageManager: install.step ? { name: 'pip', reason: install.step.reason } : undefined,
     install: install.step,
     start,
+    startNotes: [],
     lookedFor: ['options.startCommand', 'a Procfile web: line', 'a FastAPI or Flask app object (main.py, app.py, ...)', 'a Django manage.py', SCRIPT_ENTRIES.join('/')],
     env: [
       {

@@ -16,13 +16,13 @@ export interface Pyproject {
   dependencies?: string[];
 }
 
-/** Top-level names of a requirements file (options, includes and comments skipped). */
+/** Top-level names of a requirements file (options, includes, URLs, paths and comments skipped). */
 export function readRequirements(text: string | undefined): PythonRequirement[] {
   if (text === undefined) return [];
   return text
     .split(/\r?\n/)
     .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
-    .filter((line) => line && !line.startsWith('-'))
+    .filter((line) => line && !line.startsWith('-') && !/:\/\/|^[./~]/.test(line))
     .flatMap((line) => parseRequirement(line) ?? []);
 }
 

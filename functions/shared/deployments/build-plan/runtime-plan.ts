@@ -15,6 +15,8 @@ export interface RuntimePlan {
   start?: PlanStep;
   /** What the planner looked for, to tell the caller when it found no start command. */
   lookedFor: readonly string[];
+  /** Notes that say why a start candidate did not fit, for the error when no start is found. */
+  startNotes: readonly string[];
   env: PlanEnv[];
   providedFiles?: readonly ProvidedFile[];
   notes: string[];
