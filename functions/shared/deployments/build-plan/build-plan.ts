@@ -12,7 +12,9 @@ import { ProjectFiles, readPackageJson, type PackageJson } from './project-files
 import { planPython } from './python-plan.ts';
 import type { RuntimePlan } from './runtime-plan.ts';
 
-export { PlanError } from './plan-error.ts';
+export { PlanError, type PlanErrorField } from './plan-error.ts';
+export { STATIC_SERVER_PATH, STATIC_SERVER_SOURCE } from './static-server.ts';
+export { DEFAULT_APP_PORT } from './plan-types.ts';
 export type * from './plan-types.ts';
 
 const ALL_PHASES = ['install', 'build', 'start'] as const;
@@ -24,12 +26,13 @@ export function planBuild(files: readonly ProjectFile[], overrides: PlanOverride
   const manifest = readPackageJson(project);
   const runtimeNotes: string[] = [];
   const detected = chooseRuntime(project, manifest, runtimeNotes) === 'python' ? planPython(project) : planNode(project, manifest, context);
-  const notes = [...runtimeNotes, ...detected.notes];
 
-  const install = overridden(overrides.installCommand, 'installCommand') ?? detected.install;
+  const startGiven = overridden(overrides.startCommand, 'startCommand');
+  const install = overridden(overrides.installCommand, 'installCommand') ?? (startGiven ? detected.installForOtherStart : detected.install);
   const build = overridden(overrides.buildCommand, 'buildCommand') ?? detected.build;
-  const start = overridden(overrides.startCommand, 'startCommand') ?? detected.start;
+  const start = startGiven ?? detected.start;
   if (!start) throw noStartCommand(detected);
+  const notes = [...runtimeNotes, ...detected.notes, ...(startGiven ? [] : detected.detectedStartNotes)];
 
   const port = planPort(project, manifest, detected, start, overrides.port, notes);
   const env = withoutDuplicates([
@@ -40,7 +43,7 @@ export function planBuild(files: readonly ProjectFile[], overrides: PlanOverride
   ]);
 
   return {
-    runtime: detected.runtime,
+    runtime: startGiven ? detected.runtimeForOtherStart : detected.runtime,
     ...(detected.framework ? { framework: detected.framework } : {}),
     ...(detected.packageManager ? { packageManager: detected.packageManager } : {}),
     ...(install ? { install } : {}),
@@ -48,7 +51,7 @@ export function planBuild(files: readonly ProjectFile[], overrides: PlanOverride
     start,
     port,
     env,
-    ...(detected.providedFiles && !overrides.startCommand ? { providedFiles: detected.providedFiles } : {}),
+    ...(detected.providedFiles && !startGiven ? { providedFiles: detected.providedFiles } : {}),
     notes,
   };
 }

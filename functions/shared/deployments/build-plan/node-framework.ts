@@ -18,8 +18,8 @@ export type NodeFramework =
   | 'koa'
   | 'express';
 
-/** Each framework and the packages that reveal it, first match wins. */
-const SIGNATURES: readonly (readonly [NodeFramework, readonly string[]])[] = [
+/** Frameworks that decide how the whole app builds and starts, first match wins. */
+const META_FRAMEWORKS: readonly (readonly [NodeFramework, readonly string[]])[] = [
   ['next', ['next']],
   ['nest', ['@nestjs/core']],
   ['nuxt', ['nuxt']],
@@ -27,7 +27,10 @@ const SIGNATURES: readonly (readonly [NodeFramework, readonly string[]])[] = [
   ['astro', ['astro']],
   ['remix', ['@remix-run/dev', '@remix-run/node', '@remix-run/serve']],
   ['react-router', ['@react-router/dev', '@react-router/serve']],
-  ['vite', ['vite']],
+];
+
+/** HTTP server frameworks. */
+const SERVER_FRAMEWORKS: readonly (readonly [NodeFramework, readonly string[]])[] = [
   ['fastify', ['fastify']],
   ['hono', ['hono', '@hono/node-server']],
   ['koa', ['koa']],
@@ -38,8 +41,23 @@ export function hasDependency(manifest: PackageJson, name: string): boolean {
   return name in manifest.dependencies || name in manifest.devDependencies;
 }
 
+/**
+ * A server framework among the runtime dependencies wins over Vite (an Express server that builds
+ * its client with Vite is a server app); Vite wins over a server framework in devDependencies only.
+ */
 export function detectNodeFramework(manifest: PackageJson): NodeFramework | undefined {
-  return SIGNATURES.find(([, packages]) => packages.some((name) => hasDependency(manifest, name)))?.[0];
+  const inRuntime = (name: string) => name in manifest.dependencies;
+  const anywhere = (name: string) => hasDependency(manifest, name);
+  return (
+    firstMatch(META_FRAMEWORKS, anywhere) ??
+    firstMatch(SERVER_FRAMEWORKS, inRuntime) ??
+    (anywhere('vite') ? 'vite' : undefined) ??
+    firstMatch(SERVER_FRAMEWORKS, anywhere)
+  );
+}
+
+function firstMatch(signatures: readonly (readonly [NodeFramework, readonly string[]])[], has: (name: string) => boolean): NodeFramework | undefined {
+  return signatures.find(([, packages]) => packages.some(has))?.[0];
 }
 
 /** Frameworks whose dev and preview servers are Vite's, with its allowed-hosts check. */

@@ -14,7 +14,7 @@ import {
   sourceCandidates,
 } from './node-entry.ts';
 import { choosePackageManager, installStep, runBinary, runNodeFile, runScript, type PackageManagerChoice } from './package-manager.ts';
-import { DEFAULT_SANDBOX_NODE_MAJOR, type PlanContext, type PlanEnv, type PlanStep } from './plan-types.ts';
+import { DEFAULT_SANDBOX_NODE_MAJOR, type PlanContext, type PlanEnv, type PlanStep, type PlannedPackageManager } from './plan-types.ts';
 import { nestedPackageJsonDirs, readProcfileWeb, type PackageJson, type ProjectFiles } from './project-files.ts';
 import type { RuntimePlan } from './runtime-plan.ts';
 import { findStaticRoot, staticStartStep } from './static-plan.ts';
@@ -67,17 +67,19 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
   const start = detectStart(input);
   const build = detectBuild(input, start);
   const isStatic = start?.kind === 'static';
-  const install = isStatic && !build ? undefined : detectInstall(input, build !== undefined);
-  if (isStatic && !build && dependencyCount(input.manifest) > 0) {
-    notes.push("serving static files: package.json's dependencies are not installed, since no build script needs them");
-  }
+  const dependencyInstall = detectInstall(input, build !== undefined);
+  const install = isStatic && !build ? undefined : dependencyInstall;
+  const detectedStartNotes =
+    isStatic && !build && dependencyInstall ? ["serving static files: package.json's dependencies are not installed, since no build script needs them"] : [];
   notes.push(...scriptToolNotes(input, [build?.command, start?.step.command]), ...googleFontNotes(input));
 
   return {
     runtime: isStatic ? 'static' : 'node',
     framework: input.framework,
-    packageManager: install && input.pm ? { name: input.pm.name, version: input.pm.version, reason: input.pm.reason } : undefined,
+    packageManager: dependencyInstall && input.pm ? plannedPackageManager(input.pm) : undefined,
     install,
+    installForOtherStart: dependencyInstall,
+    runtimeForOtherStart: 'node',
     build,
     start: start?.step,
     startNotes: input.startNotes,
@@ -93,6 +95,7 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
     env: [...(input.pm?.env ?? []), ...frameworkEnv(input)],
     providedFiles: isStatic ? ['static-server'] : undefined,
     notes,
+    detectedStartNotes,
     envForStart: (command, source) => startEnv(input, command, source),
     entryFilesOf: (command) => entryFilesOf(input, command),
     language: 'javascript',
@@ -399,6 +402,10 @@ function googleFontNotes(input: NodeInput): string[] {
 
 function dependencyCount(manifest: PackageJson): number {
   return Object.keys(manifest.dependencies).length + Object.keys(manifest.devDependencies).length;
+}
+
+function plannedPackageManager(pm: PackageManagerChoice): PlannedPackageManager {
+  return { name: pm.name, ...(pm.version ? { version: pm.version } : {}), reason: pm.reason };
 }
 
 function packageManagerLabel(pm: PackageManagerChoice): string {

@@ -10,6 +10,13 @@ export interface RuntimePlan {
   framework?: string;
   packageManager?: PlannedPackageManager;
   install?: PlanStep;
+  /**
+   * The install when an option replaces the detected start: a static site's start skips the
+   * dependencies, which the caller's own command may need.
+   */
+  installForOtherStart?: PlanStep;
+  /** The runtime when an option replaces the detected start (a static site's files run by the caller's command). */
+  runtimeForOtherStart: BuildPlan['runtime'];
   build?: PlanStep;
   /** Absent when nothing to start was found. */
   start?: PlanStep;
@@ -20,6 +27,8 @@ export interface RuntimePlan {
   env: PlanEnv[];
   providedFiles?: readonly ProvidedFile[];
   notes: string[];
+  /** Notes true only when the detected start runs (dropped when an option replaces it). */
+  detectedStartNotes: readonly string[];
   /** Env that depends on the start command that finally runs. */
   envForStart(command: string, source: PlanStep['source']): PlanEnv[];
   /** Files whose source may tell which port the start command's server listens on, most likely first. */

@@ -92,6 +92,33 @@ describe('scripts.start and framework preferences', () => {
   });
 });
 
+describe('which framework', () => {
+  it('takes an Express server that builds its client with Vite for an Express app', () => {
+    const files = project({ 'package.json': { scripts: { build: 'vite build', start: 'node server.js' }, dependencies: { express: '5.1.0' }, devDependencies: { vite: '8.3.4' } } });
+
+    const plan = planBuild(files);
+
+    expect(plan.framework).toBe('express');
+    expect(plan.start.command).toBe('npm start');
+  });
+
+  it('takes a Vite app with Express only in devDependencies for a Vite app', () => {
+    const files = project({ 'package.json': { scripts: { build: 'vite build' }, devDependencies: { vite: '8.3.4', express: '5.1.0' } } });
+
+    const plan = planBuild(files);
+
+    expect(plan.framework).toBe('vite');
+  });
+
+  it('takes a Nest app for Nest, although it depends on Express', () => {
+    const files = project({ 'package.json': { scripts: { start: 'nest start' }, dependencies: { '@nestjs/core': '12.0.1', '@nestjs/platform-express': '12.0.1', express: '5.1.0' } } });
+
+    const plan = planBuild(files);
+
+    expect(plan.framework).toBe('nest');
+  });
+});
+
 describe('framework defaults without scripts.start', () => {
   it('starts a Next.js app with next start on $PORT and every interface', () => {
     const files = project({ 'package.json': { scripts: { build: 'next build' }, dependencies: { next: '16.4.3' } }, 'package-lock.json': {} });

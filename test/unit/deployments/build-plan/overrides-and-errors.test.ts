@@ -75,6 +75,15 @@ describe('options', () => {
     const plan = planBuild(files, { startCommand: 'npx serve -l $PORT' });
 
     expect(plan.providedFiles).toBeUndefined();
+    expect(plan.runtime).toBe('node');
+  });
+
+  it('installs the dependencies a static site would skip when options.startCommand replaces its start', () => {
+    const files = project({ 'package.json': { dependencies: { express: '5.1.0' } }, 'package-lock.json': {}, 'index.html': '', 'web.mjs': '' });
+
+    const plan = planBuild(files, { startCommand: 'node web.mjs' });
+
+    expect(plan.install?.command).toBe('npm ci');
   });
 });
 
