@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -292,7 +292,8 @@ async function checkFailingCase(failing: FailingCase): Promise<{ ok: boolean; fa
 const corpus = JSON.parse(await readFile(CORPUS, 'utf8')) as { apps: CorpusApp[] };
 const cases = JSON.parse(await readFile(CASES, 'utf8')) as { cases: FailingCase[] };
 const nodeVersion = await runStep('node --version && npm --version', APPS, { PATH: SANDBOX_PATH, HOME: process.env.HOME });
-const measuredWith = `node ${nodeVersion.output.split('\n')[0]}, npm ${nodeVersion.output.split('\n')[1]}, ${values.cold ? 'empty' : 'warm'} package caches, median of ${runs}`;
+const load = `load ${loadavg()[0]!.toFixed(1)} on ${availableParallelism()} cores`;
+const measuredWith = `node ${nodeVersion.output.split('\n')[0]}, npm ${nodeVersion.output.split('\n')[1]}, ${values.cold ? 'empty' : 'warm'} package caches, ${load}, median of ${runs}`;
 console.log(`corpus apps (${measuredWith})`);
 console.log('app                 install  build  start  total   /health  localhost  bound');
 let failures = 0;
