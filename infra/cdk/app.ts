@@ -1,6 +1,7 @@
 /**
  * The CDK app (`npx cdk synth`, `npx cdk deploy`). Settings come from CDK context (cdk.json or
- * `-c key=value`); synth works offline without credentials.
+ * `-c key=value`); synth works offline without credentials. Run by the CLI, it applies cdk-nag's
+ * AWS Solutions checks: a finding that is neither fixed nor acknowledged fails the synth.
  */
 import { App, Duration } from 'aws-cdk-lib';
 import { fileURLToPath } from 'node:url';
@@ -14,11 +15,24 @@ export interface BuildAppOptions {
   /** Skip esbuild bundling (the local stack and tests only need the template). */
   bundle?: boolean;
   context?: Record<string, unknown>;
+  /** Where the cloud assembly goes (default: the CLI's, or a temporary directory). */
+  outdir?: string;
 }
+
+/**
+ * Feature flags the template depends on. They live here, not in cdk.json, because cdk.json's
+ * context reaches only the CLI: the local stack and the tests must synthesize the same template.
+ */
+const FEATURE_FLAGS = {
+  // Server access logs are delivered through a bucket policy, not the legacy log-delivery ACL.
+  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
+};
 
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: CodeRunnerStack } {
   const app = new App({
+    ...(options.outdir ? { outdir: options.outdir } : {}),
     context: {
+      ...FEATURE_FLAGS,
       ...(options.bundle === false ? { 'aws:cdk:bundling-stacks': [] } : {}),
       ...options.context,
     },
@@ -37,5 +51,9 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Code
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  buildApp().app.synth();
+  const { app } = buildApp();
+  // Imported here only: the local stack's in-process synth skips the checks (nag-checks.ts).
+  const { applyNagChecks } = await import('./nag-checks.ts');
+  applyNagChecks(app);
+  app.synth();
 }

@@ -2,11 +2,13 @@
  * CodeRunner in one stack: the deployments table, the staging bucket, the Lambda functions, the
  * deployment state machine and the HTTP API with its JWT authorizer.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod, HttpNoneAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpApi, HttpMethod, HttpNoneAuthorizer, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, type CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -21,9 +23,16 @@ import { LambdaInvoke as ScheduledLambdaInvoke } from 'aws-cdk-lib/aws-scheduler
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
+import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
+
+/** How long the logs of an ended deployment stay readable. */
+const SAVED_LOGS_RETENTION_DAYS = 14;
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
+import { FUNCTION_ACCESS } from './function-access.ts';
 import { HANDLERS, ROUTES, type HandlerName } from './handlers.ts';
 import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
+import { acknowledge, acknowledgeWildcardResource } from './nag-acknowledgements.ts';
 
 export interface CodeRunnerStackProps extends StackProps {
   /** Name or ARN of the Secrets Manager secret that holds the AgentSphere API key. */
@@ -64,11 +73,33 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   executionStatusChange: { timeout: Duration.seconds(110) },
 };
 
+/** What Powertools idempotency does with its records. */
+const IDEMPOTENCY_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/** One JSON line per request; the caller is the JWT's sub ("-" on the public route). */
+const API_ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    requestTime: '$context.requestTime',
+    routeKey: '$context.routeKey',
+    path: '$context.path',
+    status: '$context.status',
+    responseLatency: '$context.responseLatency',
+    integrationLatency: '$context.integrationLatency',
+    responseLength: '$context.responseLength',
+    caller: '$context.authorizer.claims.sub',
+    sourceIp: '$context.identity.sourceIp',
+    authorizerError: '$context.authorizer.error',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
 export class CodeRunnerStack extends Stack {
   readonly functions: Record<HandlerName, NodejsFunction>;
   readonly deploymentsTable: TableV2;
   readonly idempotencyTable: TableV2;
   readonly stagingBucket: Bucket;
+  readonly stagingAccessLogs: Bucket;
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
   readonly cleanupDeadLetters: Queue;
@@ -119,12 +150,34 @@ export class CodeRunnerStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    this.stagingAccessLogs = new Bucket(this, 'StagingAccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      // Server access log delivery supports SSE-S3 only.
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(90) }],
+      // Audit records outlive the stack; the lifecycle rule still empties the bucket.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledge(
+      this.stagingAccessLogs,
+      'S1',
+      "This bucket receives the staging bucket's server access logs; logging its own accesses would only log the log deliveries.",
+    );
+
     this.stagingBucket = new Bucket(this, 'Staging', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
-      // Staged files are only needed while a deployment uploads; whatever is left expires.
-      lifecycleRules: [{ id: 'expire-staged-files', expiration: Duration.days(1), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
+      lifecycleRules: [
+        // Staged files are only needed while a deployment uploads; whatever is left expires.
+        { id: 'expire-staged-files', prefix: STAGING_KEY_PREFIX, expiration: Duration.days(1) },
+        // Logs saved from a sandbox before it was killed, readable for two weeks.
+        { id: 'expire-saved-logs', prefix: SAVED_LOGS_PREFIX, expiration: Duration.days(SAVED_LOGS_RETENTION_DAYS) },
+        { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      ],
+      serverAccessLogsBucket: this.stagingAccessLogs,
+      serverAccessLogsPrefix: 'staging/',
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
@@ -150,45 +203,47 @@ export class CodeRunnerStack extends Stack {
       start: fns.start,
       health: fns.health,
       kill: fns.kill,
+      logRetention: props.logRetention,
     });
     fns.apiCreateDeployment.addEnvironment('STATE_MACHINE_ARN', this.stateMachine.stateMachine.stateMachineArn);
 
-    // Least privilege: each function gets exactly what it touches.
-    this.deploymentsTable.grantReadWriteData(fns.apiCreateDeployment);
-    this.idempotencyTable.grantReadWriteData(fns.apiCreateDeployment);
-    this.stagingBucket.grantPut(fns.apiCreateDeployment);
-    this.stagingBucket.grantRead(fns.apiCreateDeployment);
-    this.stagingBucket.grantDelete(fns.apiCreateDeployment);
-    this.stateMachine.stateMachine.grantStartExecution(fns.apiCreateDeployment);
-    for (const fn of [fns.apiGetDeployment, fns.apiListDeployments, fns.apiListSandboxes, fns.apiDeploymentHealth, fns.apiDeploymentLogs]) {
-      this.deploymentsTable.grantReadData(fn);
-    }
-    for (const fn of [fns.apiDeploymentHealth, fns.apiDeploymentLogs, fns.apiKeepalive, fns.apiCreateDeployment]) apiKeySecret.grantRead(fn);
-    this.deploymentsTable.grantReadWriteData(fns.apiKeepalive);
-    for (const fn of [fns.apiDeleteDeployment, fns.create, fns.uploadBatch, fns.start, fns.health, fns.kill, fns.sweep, fns.executionStatusChange]) {
-      this.deploymentsTable.grantReadWriteData(fn);
-      apiKeySecret.grantRead(fn);
-    }
-    this.stagingBucket.grantRead(fns.create);
-    this.stagingBucket.grantRead(fns.start);
-    this.stagingBucket.grantRead(fns.health);
-    this.stagingBucket.grantDelete(fns.health);
-    this.stagingBucket.grantRead(fns.uploadBatch);
-    this.stagingBucket.grantRead(fns.kill);
-    this.stagingBucket.grantDelete(fns.kill);
+    // Least privilege: each function gets exactly what its code calls (function-access.ts).
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) this.#grantAccess(name, apiKeySecret);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'CodeRunner: deploy projects into sandboxes',
       defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, { jwtAudience: props.jwtAudience }),
+      // The default stage is added below, with access logs (the API's own default stage takes no log settings).
+      createDefaultStage: false,
+    });
+    this.api.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(
+          new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
+        ),
+        format: API_ACCESS_LOG_FORMAT,
+      },
     });
     for (const route of ROUTES) {
       const [method, path] = route.routeKey.split(' ') as [keyof typeof HttpMethod, string];
-      this.api.addRoutes({
+      const routes = this.api.addRoutes({
         path,
         methods: [HttpMethod[method]],
         integration: new HttpLambdaIntegration(`${route.handler}Integration`, fns[route.handler]),
         ...(route.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
       });
+      if (route.public) {
+        for (const publicRoute of routes) {
+          acknowledge(
+            publicRoute,
+            'APIG4',
+            `${route.routeKey} is public on purpose: it serves the OpenAPI document (generated from the request schemas, no caller data) ` +
+              'so that clients can discover the API before they hold a token; every other route requires the JWT authorizer.',
+          );
+        }
+      }
     }
 
     this.cleanupDeadLetters = this.#backstops(props);
@@ -205,17 +260,11 @@ export class CodeRunnerStack extends Stack {
   #backstops(props: CodeRunnerStackProps): Queue {
     const { sweep, executionStatusChange } = this.functions;
     const stateMachine = this.stateMachine.stateMachine;
-    for (const fn of [sweep, executionStatusChange]) {
-      this.deploymentsTable.grantReadWriteData(fn);
-      this.stagingBucket.grantRead(fn);
-      this.stagingBucket.grantDelete(fn);
-    }
-    stateMachine.grantRead(sweep);
 
     new Schedule(this, 'SweepSchedule', {
       description: 'CodeRunner sweep: expired, stuck, orphaned and lost sandboxes',
       schedule: ScheduleExpression.rate(props.sweepInterval ?? Duration.minutes(5)),
-      target: new ScheduledLambdaInvoke(sweep, { retryAttempts: 0 }),
+      target: new ScheduledLambdaInvoke(sweep, { retryAttempts: 0, role: this.#sweepScheduleRole() }),
     });
 
     const deadLetters = new Queue(this, 'CleanupDeadLetters', {
@@ -223,6 +272,13 @@ export class CodeRunnerStack extends Stack {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
     });
+    acknowledge(
+      deadLetters,
+      'SQS3',
+      'This queue is itself the dead-letter queue: of the ExecutionEndedRule target and of the execution-status-change ' +
+        "function's failed async invocations, which SQS3 does not recognise (it only looks for RedrivePolicy and Lambda " +
+        'DeadLetterConfig). A DLQ for the DLQ would only move the problem: messages stay 14 days and CleanupDeadLettersAlarm fires on the first.',
+    );
     executionStatusChange.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(deadLetters) });
     new Rule(this, 'ExecutionEndedRule', {
       description: 'Clean up deployments whose execution failed, timed out or was aborted',
@@ -251,6 +307,88 @@ export class CodeRunnerStack extends Stack {
     return deadLetters;
   }
 
+  /**
+   * The role EventBridge Scheduler invokes the sweep with (the target's own would be a hashed
+   * stack-level singleton, with no construct of ours to acknowledge its finding on).
+   */
+  #sweepScheduleRole(): Role {
+    const role = new Role(this, 'SweepScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: {
+          StringEquals: {
+            'aws:SourceAccount': this.account,
+            'aws:SourceArn': this.formatArn({ service: 'scheduler', resource: 'schedule-group', resourceName: 'default' }),
+          },
+        },
+      }),
+    });
+    acknowledgeWildcardResource(
+      role,
+      `${this.functions.sweep.functionArn}:*`,
+      "The Lambda target's grant: the sweep function and its versions and aliases (<function ARN>:*), nothing else.",
+    );
+    return role;
+  }
+
+  /** Grants a function exactly the calls its code makes (FUNCTION_ACCESS), on the narrowest resources. */
+  #grantAccess(name: HandlerName, apiKeySecret: ISecret): void {
+    const access = FUNCTION_ACCESS[name];
+    const fn = this.functions[name];
+    const allow = (actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+      fn.addToRolePolicy(new PolicyStatement({ actions, resources, ...(conditions ? { conditions } : {}) }));
+    const table = this.deploymentsTable.tableArn;
+
+    if (access.deploymentItems?.length) allow(access.deploymentItems.map((action) => `dynamodb:${action}`), [table]);
+    // Named indexes, not <table>/index/*: each function queries only the indexes it reads.
+    if (access.queriedIndexes?.length) allow(['dynamodb:Query'], access.queriedIndexes.map((index) => `${table}/index/${index}`));
+    if (access.idempotencyRecords) allow(IDEMPOTENCY_ACTIONS, [this.idempotencyTable.tableArn]);
+
+    const staging = new Set(access.staging);
+    const stagedObjects = this.stagingBucket.arnForObjects(`${STAGING_KEY_PREFIX}*`);
+    if (staging.has('put')) allow(['s3:PutObject'], [stagedObjects]);
+    if (staging.has('get')) allow(['s3:GetObject'], [stagedObjects]);
+    if (staging.has('deleteAll')) {
+      allow(['s3:ListBucket'], [this.stagingBucket.bucketArn], { StringLike: { 's3:prefix': [`${STAGING_KEY_PREFIX}*`] } });
+      allow(['s3:DeleteObject'], [stagedObjects]);
+    }
+    if (staging.size > 0) {
+      acknowledgeWildcardResource(
+        fn.role!,
+        stagedObjects,
+        `Staged files are keyed by deployment (${STAGING_KEY_PREFIX}<deploymentId>/...), known only at run time; the wildcard stays within the staging prefix of this one bucket.`,
+      );
+    }
+    const savedLogs = new Set(access.savedLogs);
+    const savedLogObjects = this.stagingBucket.arnForObjects(`${SAVED_LOGS_PREFIX}*`);
+    if (savedLogs.has('put')) allow(['s3:PutObject'], [savedLogObjects]);
+    if (savedLogs.has('get')) allow(['s3:GetObject'], [savedLogObjects]);
+    if (savedLogs.size > 0) {
+      acknowledgeWildcardResource(
+        fn.role!,
+        savedLogObjects,
+        `Saved logs are keyed by deployment (${SAVED_LOGS_PREFIX}<deploymentId>.json.gz), known only at run time; the wildcard stays within the saved-logs prefix of this one bucket.`,
+      );
+    }
+
+    const stateMachine = this.stateMachine.stateMachine;
+    if (access.startsExecutions) stateMachine.grantStartExecution(fn);
+    if (access.describesExecutions) {
+      const executions = this.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      allow(['states:DescribeExecution'], [executions]);
+      acknowledgeWildcardResource(
+        fn.role!,
+        executions,
+        'Execution ARNs are named by deployment id at run time; the wildcard covers the executions of the deployment saga only.',
+      );
+    }
+    if (access.sandboxes) apiKeySecret.grantRead(fn);
+  }
+
   /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */
   functionLogicalId(name: HandlerName): string {
     return this.getLogicalId(this.functions[name].node.defaultChild as CfnFunction);
@@ -259,7 +397,15 @@ export class CodeRunnerStack extends Stack {
   #function(name: HandlerName, props: CodeRunnerStackProps, environment: Record<string, string>): NodejsFunction {
     const settings = FUNCTION_SETTINGS[name];
     const id = `${name[0]!.toUpperCase()}${name.slice(1)}Function`;
+    const logGroup = new LogGroup(this, `${id}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Our own role instead of AWSLambdaBasicExecutionRole (logs:* on every log group): writes to its own log group only.
+    const role = new Role(this, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
     return new NodejsFunction(this, id, {
+      role,
       entry: `${props.projectRoot}/${HANDLERS[name]}`,
       handler: 'handler',
       runtime: Runtime.NODEJS_24_X,
@@ -269,10 +415,7 @@ export class CodeRunnerStack extends Stack {
       environment,
       depsLockFilePath: `${props.projectRoot}/package-lock.json`,
       projectRoot: props.projectRoot,
-      logGroup: new LogGroup(this, `${id}Logs`, {
-        retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup,
       bundling: {
         format: OutputFormat.ESM,
         ...LAMBDA_BUNDLING,

@@ -4,11 +4,13 @@
  * Catch that records the failed step and leads to Cleanup (the kill handler), after which the
  * execution fails.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { acknowledge, acknowledgeWildcardResource } from './nag-acknowledgements.ts';
 import { PROBE_WAIT_STATE } from './state-names.ts';
 
 export interface DeploymentStateMachineProps {
@@ -22,6 +24,7 @@ export interface DeploymentStateMachineProps {
   probeInterval?: Duration;
   /** No execution lives longer than this, whatever happens inside. */
   executionTimeout?: Duration;
+  logRetention?: RetentionDays;
 }
 
 /** Errors worth trying again: the provider throttled or failed on its side, or a write raced. */
@@ -95,7 +98,41 @@ export class DeploymentStateMachine extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: props.executionTimeout ?? Duration.hours(1),
       tracingEnabled: true,
+      logs: {
+        destination: new LogGroup(this, 'Logs', {
+          // The vendedlogs prefix keeps CloudWatch's resource policy for Step Functions small.
+          logGroupName: `/aws/vendedlogs/states/${Stack.of(this).stackName}-${id}`,
+          retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ERROR,
+        includeExecutionData: false,
+      },
     });
+    this.#acknowledgeNagFindings([props.create, props.uploadBatch, props.start, props.health, props.kill]);
+  }
+
+  #acknowledgeNagFindings(functions: IFunction[]): void {
+    acknowledge(
+      this.stateMachine,
+      'SF1',
+      'Logs at ERROR level without execution data: every failed state and every failed, timed-out or aborted execution is logged, ' +
+        'while ALL would log each transition of every deployment (the health probe loop included) and execution data would copy ' +
+        'deployment and sandbox details into the logs; the deployment record and the X-Ray trace keep the rest.',
+    );
+    acknowledge(
+      this.stateMachine,
+      'IAM5[Resource::*]',
+      'X-Ray (PutTraceSegments, PutTelemetryRecords, GetSampling*) and the CloudWatch Logs delivery actions Step Functions needs ' +
+        'for logging (CreateLogDelivery and friends) have no resource-level permissions: AWS requires "*" for them.',
+    );
+    for (const fn of functions) {
+      acknowledgeWildcardResource(
+        this.stateMachine,
+        `${fn.functionArn}:*`,
+        "LambdaInvoke's grant: the function and its versions and aliases (<function ARN>:*), one function of this saga only.",
+      );
+    }
   }
 
   #invoke(id: string, fn: IFunction, payload: sfn.TaskInput, timeout: Duration, options: Partial<tasks.LambdaInvokeProps>): tasks.LambdaInvoke {

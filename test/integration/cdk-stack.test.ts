@@ -1,14 +1,22 @@
 /**
  * The synthesized CDK stack: runtime and logging of every function, the staging bucket, the
- * table's indexes, the HTTP API's JWT protection, the saga's timeouts, retries and cleanup, and
- * least-privilege IAM.
+ * table's indexes, the HTTP API's JWT protection and access logs, the saga's timeouts, retries,
+ * cleanup and logging, least-privilege IAM, and cdk-nag's AWS Solutions checks.
  */
+import { Validations, type App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { IConstruct } from 'constructs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { DEPLOYMENT_STEPS } from '../../functions/shared/deployments/deployment-status.ts';
+import { buildApp } from '../../infra/cdk/app.ts';
 import type { HandlerName } from '../../infra/cdk/handlers.ts';
 import { ROUTES } from '../../infra/cdk/handlers.ts';
+import { applyNagChecks } from '../../infra/cdk/nag-checks.ts';
 import { lambdaTasks, walkStates } from '../../infra/local/step-functions/lambda-tasks.ts';
 import { resolveStateMachineDefinition, type CfnTemplate } from '../../infra/local/step-functions/resolve-definition.ts';
 
@@ -117,16 +125,26 @@ describe('Lambda functions', () => {
 describe('the staging bucket', () => {
   const bucket = resources[synthesized.logicalIds.stagingBucket]!;
 
-  it('expires staged files with an enabled lifecycle rule', () => {
+  it('expires staged files after a day and saved logs after two weeks, each by its own prefix', () => {
     // Prepare
     const rules = bucket.Properties!.LifecycleConfiguration?.Rules ?? [];
 
     // Act
-    const expiring = rules.filter((rule: any) => rule.Status === 'Enabled' && typeof rule.ExpirationInDays === 'number');
+    const expiring = rules
+      .filter((rule: any) => rule.Status === 'Enabled' && typeof rule.ExpirationInDays === 'number')
+      .map((rule: any) => [rule.Prefix, rule.ExpirationInDays]);
 
     // Assert
-    expect(expiring).toHaveLength(1);
-    expect(expiring[0].ExpirationInDays).toBeGreaterThan(0);
+    expect(expiring).toEqual([
+      ['deployments/', 1],
+      ['logs/', 14],
+    ]);
+  });
+
+  it('aborts incomplete multipart uploads', () => {
+    const rules = bucket.Properties!.LifecycleConfiguration?.Rules ?? [];
+
+    expect(rules).toContainEqual(expect.objectContaining({ Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }));
   });
 
   it('blocks every kind of public access', () => {
@@ -138,6 +156,22 @@ describe('the staging bucket', () => {
 
     // Assert
     expect(block).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+  });
+
+  it('writes its server access logs to a separate bucket that expires them', () => {
+    // Prepare
+    const logsBucketId = referencedId(bucket.Properties!.LoggingConfiguration?.DestinationBucketName);
+
+    // Act
+    const logsBucket = logsBucketId ? resources[logsBucketId] : undefined;
+    const expiring = (logsBucket?.Properties?.LifecycleConfiguration?.Rules ?? []).filter(
+      (rule: any) => rule.Status === 'Enabled' && typeof rule.ExpirationInDays === 'number',
+    );
+
+    // Assert
+    expect(logsBucketId).not.toBe(synthesized.logicalIds.stagingBucket);
+    expect(logsBucket?.Type).toBe('AWS::S3::Bucket');
+    expect(expiring).toHaveLength(1);
   });
 });
 
@@ -212,6 +246,29 @@ describe('the HTTP API', () => {
     // Assert
     expect(route?.Properties).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
   });
+
+  it('writes JSON access logs with request id, route, status, latency and caller to a log group with a retention', () => {
+    // Prepare
+    const [stage] = Object.values(template.findResources('AWS::ApiGatewayV2::Stage')) as Resource[];
+    const settings = stage?.Properties?.AccessLogSettings;
+
+    // Act
+    const format = JSON.parse(settings?.Format ?? '{}') as Record<string, string>;
+    const logGroup = resources[referencedId(settings?.DestinationArn) ?? ''];
+
+    // Assert
+    expect(Object.values(format)).toEqual(
+      expect.arrayContaining([
+        '$context.requestId',
+        '$context.routeKey',
+        '$context.status',
+        '$context.responseLatency',
+        '$context.authorizer.claims.sub',
+      ]),
+    );
+    expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+    expect(logGroup?.Properties?.RetentionInDays).toEqual(expect.any(Number));
+  });
 });
 
 describe('the deployment state machine', () => {
@@ -223,6 +280,18 @@ describe('the deployment state machine', () => {
     lambdaTasks(definition).map((task) => [task.stateName, synthesized.handlerByLogicalId[task.functionLogicalId]]),
   );
   const cleanupState = Object.keys(handlerOfTask).find((stateName) => handlerOfTask[stateName] === 'kill');
+
+  it('logs errors to a CloudWatch log group with a retention, without execution data', () => {
+    // Prepare
+    const logging = resources[synthesized.logicalIds.stateMachine]!.Properties!.LoggingConfiguration;
+
+    // Act
+    const logGroup = resources[referencedId(logging?.Destinations?.[0]?.CloudWatchLogsLogGroup?.LogGroupArn) ?? ''];
+
+    // Assert
+    expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+    expect(logGroup?.Properties?.RetentionInDays).toEqual(expect.any(Number));
+  });
 
   it('bounds the whole execution with TimeoutSeconds', () => {
     // Prepare: the definition is resolved from the template
@@ -374,6 +443,31 @@ describe('least privilege', () => {
     expect(roles).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment'))]);
   });
 
+  it('grants no Scan, DeleteItem or BatchWriteItem on the deployments table (no handler calls them)', () => {
+    // Prepare
+    const uncalled = /^dynamodb:(Scan|DeleteItem|BatchWriteItem|\*)$/;
+
+    // Act
+    const granted = allStatements
+      .filter(({ statement }) => touches(statement, deploymentsTable))
+      .flatMap(({ role, statement }) => actionsOf(statement).filter((action) => uncalled.test(action)).map((action) => `${role}: ${action}`));
+
+    // Assert
+    expect(granted).toEqual([]);
+  });
+
+  it('attaches no AWS managed policy to any role', () => {
+    // Prepare
+    const roles = Object.entries(template.findResources('AWS::IAM::Role')) as [string, Resource][];
+
+    // Act
+    const withManaged = roles.filter(([, role]) => (role.Properties?.ManagedPolicyArns ?? []).length > 0).map(([logicalId]) => logicalId);
+
+    // Assert
+    expect(roles.length).toBeGreaterThan(0);
+    expect(withManaged).toEqual([]);
+  });
+
   it('has no policy statement with Action "*"', () => {
     // Prepare
     const statements = allStatements;
@@ -384,5 +478,105 @@ describe('least privilege', () => {
     // Assert
     expect(statements.length).toBeGreaterThan(0);
     expect(wildcards).toEqual([]);
+  });
+});
+
+interface NagFinding {
+  rule: string;
+  path: string;
+  message: string;
+}
+
+interface ValidationReport {
+  pluginReports: { pluginName: string; violations: { ruleName: string; description: string; violatingConstructs: { constructPath: string }[] }[] }[];
+}
+
+/**
+ * Synthesizes the app with the checks applied, as `npx cdk synth` does, and reads every finding
+ * from the cloud assembly's validation report (a finding fails the synth itself).
+ */
+function synthesizeWithChecks(build: (outdir: string) => App): NagFinding[] {
+  const outdir = mkdtempSync(join(tmpdir(), 'coderunner-nag-'));
+  try {
+    const app = build(outdir);
+    const checks = applyNagChecks(app);
+    const reportPath = join(outdir, 'validation-report.json');
+    try {
+      app.synth();
+    } catch (error) {
+      if (!existsSync(reportPath)) throw error;
+    }
+    // Written whenever a validation plugin ran: without it, the checks did not run at all.
+    if (!existsSync(reportPath)) throw new Error('synth wrote no validation report: the cdk-nag checks did not run');
+    const report = JSON.parse(readFileSync(reportPath, 'utf8')) as ValidationReport;
+    return report.pluginReports
+      .filter((pluginReport) => pluginReport.pluginName === checks.name)
+      .flatMap((pluginReport) => pluginReport.violations)
+      .flatMap((violation) =>
+        violation.violatingConstructs.map((construct) => ({ rule: violation.ruleName, path: construct.constructPath, message: violation.description })),
+      );
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The reasons acknowledged on one construct itself (not inherited), by rule id. */
+function acknowledgementsOn(construct: IConstruct): Record<string, string> {
+  return Object.assign(
+    {},
+    ...construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).map((entry) => entry.data as Record<string, string>),
+  );
+}
+
+describe("cdk-nag's AWS Solutions checks", () => {
+  it('report no finding that is neither fixed nor acknowledged', () => {
+    // Prepare
+    const build = (outdir: string) => buildApp({ bundle: false, outdir }).app;
+
+    // Act
+    const findings = synthesizeWithChecks(build);
+
+    // Assert: each finding as "rule  construct path  message"
+    expect(findings.map((finding) => `${finding.rule}  ${finding.path}  ${finding.message}`)).toEqual([]);
+  });
+
+  it('fail on a resource added without a fix or an acknowledgement', () => {
+    // Prepare: a bucket without server access logs (AwsSolutions-S1)
+    const build = (outdir: string) => {
+      const { app, stack } = buildApp({ bundle: false, outdir });
+      new Bucket(stack, 'UnloggedBucket', { enforceSSL: true });
+      return app;
+    };
+
+    // Act
+    const findings = synthesizeWithChecks(build);
+
+    // Assert
+    expect(findings).toContainEqual(expect.objectContaining({ rule: 'AwsSolutions-S1', path: 'CodeRunner/UnloggedBucket/Resource' }));
+  });
+
+  it('are acknowledged on constructs only, never on the app or the stack', () => {
+    // Prepare
+    const { app, stack } = buildApp({ bundle: false });
+
+    // Act
+    const blanket = { ...acknowledgementsOn(app), ...acknowledgementsOn(stack) };
+
+    // Assert
+    expect(blanket).toEqual({});
+  });
+
+  it('are acknowledged each with a reason', () => {
+    // Prepare
+    const { app } = buildApp({ bundle: false });
+
+    // Act
+    const acknowledged = app.node.findAll().flatMap((construct) =>
+      Object.entries(acknowledgementsOn(construct)).map(([rule, reason]) => ({ rule, path: construct.node.path, reason })),
+    );
+
+    // Assert
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(acknowledged.filter(({ reason }) => reason.trim().length < 40)).toEqual([]);
   });
 });

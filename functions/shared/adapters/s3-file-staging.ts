@@ -7,6 +7,9 @@ import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey
 import { StagedFilesMissingError } from '../deployments/errors.ts';
 import type { DeploymentManifest, FileStaging, StagedBatchRef, StagedFile } from '../deployments/ports.ts';
 
+/** Where staged files live in the bucket (the stack's IAM policies are scoped to it). */
+export const STAGING_KEY_PREFIX = 'deployments/';
+
 export interface S3FileStagingOptions {
   client: S3Client;
   bucket: string;
@@ -26,7 +29,7 @@ export class S3FileStaging implements FileStaging {
   constructor(options: S3FileStagingOptions) {
     this.#client = options.client;
     this.#bucket = options.bucket;
-    this.#prefix = options.prefix ?? 'deployments/';
+    this.#prefix = options.prefix ?? STAGING_KEY_PREFIX;
   }
 
   async putBatch(deploymentId: string, index: number, files: readonly StagedFile[]): Promise<StagedBatchRef> {
