@@ -43,8 +43,14 @@ const batchPlan = {
   maxBatchFiles: numberEnv('BATCH_MAX_FILES', DEFAULT_BATCH_PLAN.maxBatchFiles),
 };
 
+/** What the build plan may assume about the sandboxes: the domain their ports are served on. */
+const sandbox = { domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run' };
+
 async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
-  const deployment = await submitDeployment({ deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider() }, { userId, request, batchPlan });
+  const deployment = await submitDeployment(
+    { deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider() },
+    { userId, request, batchPlan, sandbox },
+  );
   logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });
   metrics.addMetric(METRIC.deploymentsStarted, MetricUnit.Count, 1);
   return deploymentView(deployment);

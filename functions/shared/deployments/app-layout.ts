@@ -5,7 +5,5 @@ export const INSTALL_LOG = `${LOG_DIR}/install.log`;
 export const BUILD_LOG = `${LOG_DIR}/build.log`;
 export const APP_STDOUT_LOG = `${LOG_DIR}/app.out.log`;
 export const APP_STDERR_LOG = `${LOG_DIR}/app.err.log`;
-/** Files the product itself provides to apps (the static file server). */
-export const PROVIDED_DIR = '/home/user/.coderunner/provided';
 /** Marks our sandboxes among any others the account has (the sweep only touches these). */
 export const MANAGED_BY = 'coderunner';

@@ -49,14 +49,16 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
     .max(2_048, 'must be at most 2048 characters')
     .refine((value) => !value.includes('\0'), 'must not contain NUL');
   const options = z.strictObject({
+    // No default: without it, the build plan finds the port (a hard-coded one, a tool's own) or uses 3000.
     port: z
       .number()
       .int('must be an integer')
       .min(1024, 'must be between 1024 and 65535')
       .max(65535, 'must be between 1024 and 65535')
       .refine((port) => !RESERVED_PORTS.has(port), 'is reserved by the sandbox')
-      .default(3000),
+      .optional(),
     installCommand: command.optional(),
+    buildCommand: command.optional(),
     startCommand: command.optional(),
     env: z
       .record(
@@ -99,13 +101,6 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
         context.addIssue({ code: 'custom', path: ['reuse'], message: 'cannot be combined with sandboxId' });
       }
       checkFiles(request.files, limits, context);
-      if (!request.options.startCommand && !inferStartCommand(request.files)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['options', 'startCommand'],
-          message: 'is required unless package.json has scripts.start',
-        });
-      }
     });
 }
 
@@ -156,18 +151,6 @@ export function decodedSize(file: Pick<RequestFile, 'content' | 'encoding'>): nu
 
 export function decodeContent(file: Pick<RequestFile, 'content' | 'encoding'>): Buffer {
   return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
-}
-
-/** `npm start` when the project's root package.json defines scripts.start. */
-export function inferStartCommand(files: RequestFile[]): string | undefined {
-  const manifest = files.find((file) => file.path === 'package.json');
-  if (!manifest) return undefined;
-  try {
-    const parsed = JSON.parse(decodeContent(manifest).toString('utf8')) as { scripts?: { start?: unknown } };
-    return typeof parsed.scripts?.start === 'string' && parsed.scripts.start.trim() ? 'npm start' : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export interface FieldProblem {

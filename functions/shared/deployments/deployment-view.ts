@@ -15,6 +15,8 @@ export function deploymentView(deployment: Deployment, basePath = '') {
     error: deployment.error ?? null,
     progress: { filesUploaded: filesUploaded(deployment), filesTotal: deployment.filesTotal, batchesTotal: deployment.batchesTotal },
     options: deployment.options,
+    /** How the app is installed, built, started and reached, with the reason for each choice. */
+    plan: deployment.plan ?? null,
     env: deployment.envNames,
     expiresAt: deployment.expiresAt ?? null,
     redeployOf: deployment.reusedFrom?.deploymentId ?? null,

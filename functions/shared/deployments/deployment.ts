@@ -1,5 +1,5 @@
 import type { DeploymentStatus, DeploymentStep } from './deployment-status.ts';
-import type { RunnablePlan } from './run-plan.ts';
+import type { BuildPlan } from './build-plan/build-plan.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
 export interface DeploymentFailure {
@@ -8,10 +8,14 @@ export interface DeploymentFailure {
   message: string;
 }
 
-/** What the app needs to run, as accepted by the API (env lives in the staged manifest only). */
+/**
+ * How the app runs, as the deployment uses it: the caller's options with the plan's choices
+ * filled in (env lives in the staged manifest only).
+ */
 export interface AppOptions {
   port: number;
   installCommand?: string;
+  buildCommand?: string;
   startCommand: string;
   healthPath: string;
   timeoutSeconds: number;
@@ -27,7 +31,7 @@ export interface Deployment {
   version: number;
   options: AppOptions;
   /** How the app is installed, built, started and reached, with the reason for each choice. */
-  plan?: RunnablePlan;
+  plan?: BuildPlan;
   envNames: string[];
   filesTotal: number;
   bytesTotal: number;

@@ -3,6 +3,7 @@
  * mapped to clear 4xx answers (5xx only for our own faults, without internals).
  */
 import middy from '@middy/core';
+import { PlanError } from '../deployments/build-plan/plan-error.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { z } from 'zod';
@@ -66,6 +67,9 @@ export function problemResponse(error: unknown, requestId: string): ApiResult {
     return json(409, { message: 'a request with this Idempotency-Key is still in progress; retry shortly' });
   }
   if (name === 'InvalidPageTokenError') return json(400, { message: (error as Error).message });
+  if (error instanceof PlanError) {
+    return json(400, { message: 'the deployment request is invalid', errors: [{ field: error.field, rule: error.message, message: `${error.field}: ${error.message}` }] });
+  }
   logger.error('request failed', { error: error as Error });
   return json(500, { message: 'internal error', requestId });
 }

@@ -1,5 +1,5 @@
 /**
- * The body of `POST /deployments`: defaults, the start command inferred from package.json, the
+ * The body of `POST /deployments`: defaults, the build plan of a request, the
  * path and size rules, and how issues name the field they apply to.
  */
 import { describe, expect, it } from 'vitest';
@@ -8,11 +8,11 @@ import {
   decodedSize,
   deploymentRequestSchema,
   describeIssues,
-  inferStartCommand,
   pathProblem,
   type DeploymentLimits,
   type RequestFile,
 } from '../../../functions/shared/deployments/deployment-request.ts';
+import { effectiveOptions, planDeployment } from '../../../functions/shared/deployments/plan-deployment.ts';
 
 const schema = deploymentRequestSchema();
 
@@ -40,7 +40,7 @@ function problemsOf(body: unknown, limits?: DeploymentLimits) {
 }
 
 describe('defaults', () => {
-  it('fills port 3000, healthPath /health, timeoutSeconds 3600 and an empty env when options give none', () => {
+  it('fills healthPath /health, timeoutSeconds 3600 and an empty env, and leaves the port to the plan', () => {
     // Prepare
     const body = requestBody({ options: { startCommand: 'node server.js' } });
 
@@ -48,7 +48,7 @@ describe('defaults', () => {
     const parsed = schema.parse(body);
 
     // Assert
-    expect(parsed.options).toEqual({ startCommand: 'node server.js', port: 3000, healthPath: '/health', timeoutSeconds: 3600, env: {} });
+    expect(parsed.options).toEqual({ startCommand: 'node server.js', healthPath: '/health', timeoutSeconds: 3600, env: {} });
   });
 
   it('reads a file without an encoding as utf8', () => {
@@ -70,7 +70,7 @@ describe('defaults', () => {
     const parsed = schema.parse(body);
 
     // Assert
-    expect(parsed.options).toEqual({ port: 3000, healthPath: '/health', timeoutSeconds: 3600, env: {} });
+    expect(parsed.options).toEqual({ healthPath: '/health', timeoutSeconds: 3600, env: {} });
   });
 
   it('keeps values the caller gives instead of the defaults', () => {
@@ -85,58 +85,52 @@ describe('defaults', () => {
   });
 });
 
-describe('inferStartCommand', () => {
-  it('answers "npm start" when the root package.json defines scripts.start', () => {
-    // Prepare
-    const files = [utf8('index.js'), packageJson({ scripts: { start: 'node index.js' } })];
+describe('planDeployment', () => {
+  it('plans `npm start` when the root package.json defines scripts.start', () => {
+    const request = schema.parse(requestBody({ files: [utf8('index.js'), packageJson({ scripts: { start: 'node index.js' } })], options: {} }));
 
-    // Act
-    const command = inferStartCommand(files);
+    const plan = planDeployment(request);
 
-    // Assert
-    expect(command).toBe('npm start');
+    expect(plan.start).toMatchObject({ command: 'npm start', source: 'detected' });
   });
 
   it('reads a base64-encoded package.json', () => {
-    // Prepare
     const files = [base64('package.json', Buffer.from(JSON.stringify({ scripts: { start: 'node index.js' } })))];
 
-    // Act
-    const command = inferStartCommand(files);
+    const plan = planDeployment(schema.parse(requestBody({ files, options: {} })));
 
-    // Assert
-    expect(command).toBe('npm start');
+    expect(plan.start.command).toBe('npm start');
   });
 
-  it.each([
-    ['there is no package.json', [utf8('index.js')]],
-    ['package.json is only in a subdirectory', [utf8('app/package.json', JSON.stringify({ scripts: { start: 'node .' } }))]],
-    ['package.json has no scripts', [packageJson({ name: 'x' })]],
-    ['scripts has no start', [packageJson({ scripts: { test: 'vitest' } })]],
-    ['scripts.start is blank', [packageJson({ scripts: { start: '   ' } })]],
-    ['scripts.start is not a string', [packageJson({ scripts: { start: 42 } })]],
-    ['package.json is not JSON', [utf8('package.json', '{ not json')]],
-  ])('answers nothing when %s', (_case, files) => {
-    // Prepare: the files come from the table
+  it("lets the caller's options replace their parts of the plan", () => {
+    const request = schema.parse(requestBody({ options: { startCommand: 'node server.js', installCommand: 'npm ci', buildCommand: 'make', port: 8080 } }));
 
-    // Act
-    const command = inferStartCommand(files);
+    const plan = planDeployment(request);
 
-    // Assert
-    expect(command).toBeUndefined();
+    expect([plan.install?.command, plan.build?.command, plan.start.command, plan.port.value]).toEqual(['npm ci', 'make', 'node server.js', 8080]);
+    expect(plan.start.reason).toBe('given as options.startCommand');
   });
 
-  it('makes the schema require options.startCommand when it cannot infer one', () => {
-    // Prepare
-    const body = requestBody({ options: {} });
+  it('allows the sandbox domain for host checks, without the port the domain may carry', () => {
+    const files = [packageJson({ scripts: { build: 'vite build' }, devDependencies: { vite: '^7.0.0' } }), utf8('package-lock.json', '{}'), utf8('index.html', '<p>x</p>')];
 
-    // Act
-    const problems = problemsOf(body);
+    const plan = planDeployment(schema.parse(requestBody({ files, options: {} })), { domain: 'agentsphere.localhost:4590' });
 
-    // Assert
-    expect(problems).toEqual([
-      { field: 'options.startCommand', rule: 'is required unless package.json has scripts.start', message: expect.any(String) },
-    ]);
+    expect(plan.env).toContainEqual(expect.objectContaining({ name: '__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS', value: '.agentsphere.localhost' }));
+  });
+
+  it('fills the effective options from the plan', () => {
+    const request = schema.parse(requestBody({ files: [packageJson({ scripts: { start: 'node .' } })], options: {} }));
+
+    const options = effectiveOptions(request, planDeployment(request));
+
+    expect(options).toEqual({ port: 3000, startCommand: 'npm start', healthPath: '/health', timeoutSeconds: 3600 });
+  });
+
+  it('refuses a project it cannot tell how to start, naming options.startCommand', () => {
+    const request = schema.parse(requestBody({ files: [utf8('notes.txt', 'hi')], options: {} }));
+
+    expect(() => planDeployment(request)).toThrow(expect.objectContaining({ name: 'PlanError', field: 'options.startCommand' }));
   });
 });
 

@@ -84,12 +84,14 @@ export async function checkHealth(dependencies: Uses<'deployments' | 'sandboxes'
 
     if (!portSearched && !answered(probe) && watch.unansweredForMs() >= settings.portSearchAfterMs) {
       portSearched = true;
-      const moved = await findAppElsewhere(sandbox, deployment);
-      if (moved) {
-        deployment = await deployments.update(deploymentId, moved);
+      const elsewhere = await listeningElsewhere(sandbox, deployment);
+      if (elsewhere && deployment.plan?.port.source !== 'option') {
+        deployment = await deployments.update(deploymentId, adoptPort(deployment, elsewhere));
         watch.reset();
         continue;
       }
+      // A port the caller gave is kept: the app will not move to it by waiting.
+      if (elsewhere) throw new AppUnhealthyError(await wrongPortMessage(sandbox, deployment, elsewhere));
     }
     if (answered(probe) && !mayChangeByWaiting(probe) && watch.sameAnswerForMs() >= settings.settledAnswerMs) {
       throw new AppUnhealthyError(await unhealthyMessage(sandbox, deployment, probe));
@@ -163,18 +165,27 @@ async function assertAppAlive(sandbox: SandboxHandle, deployment: Deployment): P
   throw new AppExitedError(failureMessage({ ...explained, ...(explained.output.length === 0 ? { output: ['(the app printed nothing)'] } : {}) }));
 }
 
-/**
- * Nothing answers on the expected port: the port the app does listen on, if it is one other
- * port, as the changes that make the deployment use it.
- */
-async function findAppElsewhere(sandbox: SandboxHandle, deployment: Deployment): Promise<Pick<Deployment, 'options' | 'plan'> | undefined> {
+/** Nothing answers on the expected port: the one other port the app listens on, if it has one. */
+async function listeningElsewhere(sandbox: SandboxHandle, deployment: Deployment): Promise<ListeningSocket | undefined> {
   const sockets = appPorts(await listeningSockets(sandbox).catch((): ListeningSocket[] => []));
-  const expected = deployment.options.port;
-  if (sockets.length === 0 || sockets.some((socket) => socket.port === expected)) return undefined;
-  const [socket] = sockets;
-  const reason = `the app listens on port ${socket!.port} (read inside the sandbox), not on ${expected} (PORT): using ${socket!.port}`;
-  const plan = deployment.plan ? { ...deployment.plan, port: { ...deployment.plan.port, value: socket!.port, reason, source: 'detected' as const } } : undefined;
-  return { options: { ...deployment.options, port: socket!.port }, ...(plan ? { plan } : {}) };
+  if (sockets.length === 0 || sockets.some((socket) => socket.port === deployment.options.port)) return undefined;
+  return sockets[0];
+}
+
+/** The changes that make the deployment use the port the app listens on, and say why. */
+function adoptPort(deployment: Deployment, socket: ListeningSocket): Pick<Deployment, 'options' | 'plan'> {
+  const reason = `the app listens on port ${socket.port} (read inside the sandbox), not on ${deployment.options.port} (PORT): using ${socket.port}`;
+  const plan = deployment.plan ? { ...deployment.plan, port: { value: socket.port, reason, source: 'detected' as const } } : undefined;
+  return { options: { ...deployment.options, port: socket.port }, ...(plan ? { plan } : {}) };
+}
+
+async function wrongPortMessage(sandbox: SandboxHandle, deployment: Deployment, socket: ListeningSocket): Promise<string> {
+  const port = deployment.options.port;
+  return [
+    `the app listens on ${socket.address}:${socket.port}, not on port ${port} (options.port), so it cannot become healthy`,
+    `hint: the app listens on ${socket.address}:${socket.port}, not on port ${port}: listen on $PORT, or set options.port to ${socket.port}`,
+    ...(await appLines(sandbox)),
+  ].join('\n');
 }
 
 async function unhealthyMessage(sandbox: SandboxHandle, deployment: Deployment, probe: ProbeResult): Promise<string> {

@@ -3,6 +3,7 @@
  * sandbox, then starts the app in the background. It does not wait to see whether the app stays
  * up: the health step sees an app that exits (its process is gone) and fails with its output.
  */
+import { STATIC_SERVER_PATH, STATIC_SERVER_SOURCE } from '../build-plan/static-server.ts';
 import { APP_DIR, APP_STDERR_LOG, APP_STDOUT_LOG, BUILD_LOG, INSTALL_LOG, LOG_DIR } from '../app-layout.ts';
 import { readDiagnostics } from '../app-output.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
@@ -64,6 +65,10 @@ export async function startApp(
   const port = deployment.options.port;
   const run = new PhaseRunner(sandbox, plan, userEnv, port, options);
 
+  if (plan.providedFiles?.includes('static-server')) {
+    // The product's own static file server: nothing to install for a folder of static files.
+    await sandbox.writeFiles([{ path: STATIC_SERVER_PATH, content: STATIC_SERVER_SOURCE }]);
+  }
   if (plan.install) await run.toCompletion('install', plan.install.command, INSTALL_LOG, options.installTimeoutMs);
   if (plan.build) await run.toCompletion('build', plan.build.command, BUILD_LOG, options.buildTimeoutMs);
 

@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Deployment } from '../deployment.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
-import { decodeContent, inferStartCommand, type DeploymentRequest } from '../deployment-request.ts';
+import { decodeContent, type DeploymentRequest } from '../deployment-request.ts';
+import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-deployment.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
 import { SandboxNotReusableError } from '../errors.ts';
@@ -16,6 +17,8 @@ export interface SubmitDeploymentInput {
   request: DeploymentRequest;
   deploymentId?: string;
   batchPlan?: BatchPlanOptions;
+  /** What the plan may assume about the sandboxes (their domain, their tools). */
+  sandbox?: SandboxFacts;
 }
 
 export async function submitDeployment(dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes'>, input: SubmitDeploymentInput): Promise<Deployment> {
@@ -23,8 +26,10 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
   const { request } = input;
   const deploymentId = input.deploymentId ?? randomUUID();
   const files: StagedFile[] = request.files.map((file) => ({ path: file.path, content: decodeContent(file) }));
-  const plan = planBatches(files.map((file) => ({ path: file.path, size: file.content.length })), input.batchPlan ?? DEFAULT_BATCH_PLAN);
-  const { env, startCommand, ...options } = request.options;
+  const batchMembers = planBatches(files.map((file) => ({ path: file.path, size: file.content.length })), input.batchPlan ?? DEFAULT_BATCH_PLAN);
+  const { env } = request.options;
+  // PlanError (no start command, a broken package.json) before anything is created.
+  const buildPlan = planDeployment(request, input.sandbox);
   const previous = await findReusableDeployment(dependencies, input.userId, request);
 
   await deployments.create({
@@ -32,11 +37,12 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
     userId: input.userId,
     projectId: request.projectId,
     status: 'PENDING',
-    options: { ...options, startCommand: startCommand ?? inferStartCommand(request.files)! },
+    options: effectiveOptions(request, buildPlan),
+    plan: buildPlan,
     envNames: Object.keys(env).sort(),
     filesTotal: files.length,
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
-    batchesTotal: plan.length,
+    batchesTotal: batchMembers.length,
     createdAt: nowOf(dependencies).toISOString(),
     ...(previous
       ? {
@@ -50,7 +56,7 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
   try {
     await staging.putManifest({ deploymentId, env });
     const batches: StagedBatchRef[] = [];
-    for (const [index, members] of plan.entries()) {
+    for (const [index, members] of batchMembers.entries()) {
       batches.push(await staging.putBatch(deploymentId, index, members.map((member) => files[member]!)));
     }
     if (previous) {
