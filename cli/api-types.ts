@@ -1,4 +1,5 @@
 /** The CodeRunner API's shapes as the CLI uses them (see openapi.json). */
+import type { BuildPlan } from '../functions/shared/deployments/build-plan/build-plan.ts';
 
 export const STEPS = ['create', 'upload', 'start', 'health'] as const;
 export type Step = (typeof STEPS)[number];
@@ -26,6 +27,7 @@ export interface RequestFile {
 export interface AppOptionsInput {
   port?: number;
   installCommand?: string;
+  buildCommand?: string;
   startCommand?: string;
   env?: Record<string, string>;
   healthPath?: string;
@@ -55,7 +57,8 @@ export interface DeploymentView {
   url: string | null;
   error: DeploymentFailure | null;
   progress: { filesUploaded: number; filesTotal: number; batchesTotal: number };
-  options: { port: number; installCommand?: string; startCommand: string; healthPath: string; timeoutSeconds: number };
+  options: { port: number; installCommand?: string; buildCommand?: string; startCommand: string; healthPath: string; timeoutSeconds: number };
+  plan: BuildPlan | null;
   env?: string[];
   expiresAt: string | null;
   redeployOf: string | null;

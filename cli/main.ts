@@ -24,8 +24,9 @@ Configuration (first found wins):
 CODERUNNER_DEBUG=1 shows stack traces.
 
 Examples:
-  coderunner deploy ./my-app --start "node server.js" --port 8080
-  coderunner deploy . --install "npm ci" --env GREETING=hi --health-path /healthz
+  coderunner deploy ./my-app                  (install, build and start are worked out)
+  coderunner deploy ./my-app --dry-run        (print that plan and stop)
+  coderunner deploy . --start "node server.js" --port 8080 --env GREETING=hi --health-path /healthz
   coderunner ls
   coderunner logs <deployment-id> -f
   coderunner kill <deployment-id>`;
@@ -82,13 +83,15 @@ function buildProgram(): Command {
     .description('deploy a project directory and follow it step by step until it runs or fails')
     .argument('<dir>', 'the project directory (.gitignore is respected; node_modules and .git are skipped)')
     .option('--project <id>', 'project id (default: the directory name)')
-    .addOption(new Option('--port <n>', 'the port the app listens on ($PORT in the app; API default 3000)').argParser(integer('--port', 1024, 65535)))
-    .option('--start <cmd>', 'start command (default: npm start, when package.json has scripts.start)')
-    .option('--install <cmd>', 'install command run before start, e.g. "npm ci"')
+    .addOption(new Option('--port <n>', 'the port the app listens on ($PORT in the app; default: detected, else 3000)').argParser(integer('--port', 1024, 65535)))
+    .option('--start <cmd>', 'start command (default: from the project: scripts.start, the framework, a Procfile, a server file, a static site)')
+    .option('--install <cmd>', 'install command (default: from the lockfile: npm ci, yarn or pnpm with a frozen lockfile, pip in a virtualenv)')
+    .option('--build <cmd>', 'build command run after the install (default: scripts.build, when there is one)')
     .option('--env <NAME=value>', 'an environment variable for the app, repeatable; --env NAME passes this shell\'s value', collect)
     .addOption(new Option('--health-path <path>', 'the path that answers 2xx/3xx when the app is healthy (API default /health)').argParser(healthPath))
     .addOption(new Option('--timeout <seconds>', 'sandbox lifetime (API default 3600)').argParser(integer('--timeout', 60, 86_400)))
     .option('--reuse', 'redeploy into this project\'s live sandbox, if there is one')
+    .option('--dry-run', 'print the plan (install, build, start, port, env, and why) and deploy nothing')
     .option('--json', 'print the final deployment as JSON')
     .addHelpText('after', '\nExit status: 0 when RUNNING, 1 when it failed, 130 after Ctrl-C (on a terminal, Ctrl-C offers to kill it).')
     .action((dir: string, options: DeployOptions, command: Command) => exitWith(deploy(dir, options, contextOf(command))));

@@ -15,6 +15,9 @@ import { DeploymentProgress } from '../progress.ts';
 import { checkProjectId, projectIdFor, readProject } from '../project-reader.ts';
 import { confirm } from '../prompt.ts';
 import { printLogLines } from './logs.ts';
+import { PlanError } from '../../functions/shared/deployments/build-plan/plan-error.ts';
+import { planDeployment } from '../../functions/shared/deployments/plan-deployment.ts';
+import { formatPlan } from '../plan-view.ts';
 
 export const POLL_INTERVAL_MS = 300;
 const FAILURE_LOG_LINES = 20;
@@ -27,6 +30,8 @@ export interface DeployOptions {
   port?: number;
   start?: string;
   install?: string;
+  build?: string;
+  dryRun?: boolean;
   env?: string[];
   healthPath?: string;
   timeout?: number;
@@ -37,19 +42,26 @@ export interface DeployOptions {
 export async function deploy(directory: string, options: DeployOptions, context: CommandContext): Promise<number> {
   const projectId = options.project !== undefined ? checkProjectId(options.project) : projectIdFor(directory);
   const env = parseEnv(options.env ?? [], context.env);
-  const client = await context.client();
   const project = await readProject(directory);
-  if (!options.start) requireStartScript(project.files, directory);
 
   const appOptions: AppOptionsInput = {
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.install ? { installCommand: options.install } : {}),
+    ...(options.build ? { buildCommand: options.build } : {}),
     ...(options.start ? { startCommand: options.start } : {}),
     ...(Object.keys(env).length > 0 ? { env } : {}),
     ...(options.healthPath ? { healthPath: options.healthPath } : {}),
     ...(options.timeout !== undefined ? { timeoutSeconds: options.timeout } : {}),
   };
   const request: DeploymentRequest = { projectId, files: project.files, options: appOptions, ...(options.reuse ? { reuse: true } : {}) };
+  // The API's own planning, run here first: what will run is shown before anything is sent.
+  const plan = planLocally(request, directory);
+  if (options.dryRun) {
+    if (options.json) printJson(context, { projectId, files: project.files.length, bytes: project.totalBytes, plan });
+    else context.stdout.write(formatPlan(plan, context.out));
+    return 0;
+  }
+  const client = await context.client();
 
   const { stderr, err } = context;
   const shownDir = relative(context.cwd, project.root) || '.';
@@ -59,6 +71,7 @@ export async function deploy(directory: string, options: DeployOptions, context:
     ...(project.skippedLinks.length ? [`${project.skippedLinks.length} linked directories skipped`] : []),
   ];
   stderr.write(`Deploying ${err.bold(shownDir)} as project ${err.bold(projectId)} (${notes.join(', ')}) to ${client.config.apiUrl}\n`);
+  if (!options.json) stderr.write(formatPlan(plan, err));
 
   const interrupt = watchInterrupt();
   try {
@@ -74,7 +87,13 @@ export async function deploy(directory: string, options: DeployOptions, context:
       return await interrupted(client, deploymentId, context);
     }
     progress.end(final);
-    if (final.status === 'RUNNING') return await reportRunning(client, final, options, context);
+    if (final.status === 'RUNNING') {
+      // The app was found listening on another port than planned.
+      if (!options.json && final.plan && final.plan.port.value !== plan.port.value) {
+        stderr.write(`${err.yellow('note')} port ${final.plan.port.value}: ${final.plan.port.reason}\n`);
+      }
+      return await reportRunning(client, final, options, context);
+    }
     return await reportFailure(client, final, options, context);
   } finally {
     interrupt.dispose();
@@ -204,19 +223,15 @@ export function parseEnv(items: string[], environment: NodeJS.ProcessEnv): Recor
   return env;
 }
 
-/** Without --start, the API runs `npm start`, which needs scripts.start in package.json. */
-function requireStartScript(files: RequestFile[], directory: string): void {
-  const manifest = files.find((file) => file.path === 'package.json');
-  if (manifest) {
-    try {
-      const text = manifest.encoding === 'base64' ? Buffer.from(manifest.content, 'base64').toString('utf8') : manifest.content;
-      const start = (JSON.parse(text) as { scripts?: { start?: unknown } }).scripts?.start;
-      if (typeof start === 'string' && start.trim()) return;
-    } catch {
-      // an unreadable package.json has no start script either
+/** The plan the API will make of this request (it also knows the sandbox domain, for host checks). */
+function planLocally(request: DeploymentRequest, directory: string) {
+  try {
+    return planDeployment(request);
+  } catch (error) {
+    if (error instanceof PlanError) {
+      const flag = error.field === 'options.startCommand' ? ' (--start "<command>")' : '';
+      throw new CliError(`${directory}: ${error.message}${flag}`);
     }
+    throw error;
   }
-  throw new CliError(
-    `no start command: pass --start "<command>" (e.g. --start "node server.js"), or add scripts.start to ${manifest ? '' : 'a '}package.json in ${directory}.`,
-  );
 }

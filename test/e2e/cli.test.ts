@@ -157,6 +157,53 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+describe('coderunner deploy with no options', () => {
+  it('prints the plan with its reasons and deploys nothing with --dry-run', async () => {
+    // Prepare: no API configured at all
+    const directory = join(workDir, 'dry-vite');
+    await cp(join(FIXTURE_APPS, 'real', 'vite-react'), directory, { recursive: true });
+
+    // Act
+    const run = await runCli(['deploy', directory, '--dry-run'], { env: { CODERUNNER_STATE_FILE: join(workDir, 'no-such-state.json') } });
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(/^plan \(node, vite, npm\)/);
+    expect(run.stdout).toMatch(/install +npm ci +package-lock\.json found/);
+    expect(run.stdout).toMatch(/build +npm run build +/);
+    expect(run.stdout).toMatch(/start +npx vite preview --host 0\.0\.0\.0 --port \$PORT --strictPort/);
+    expect(run.output).not.toMatch(DEPLOYMENT_ID);
+  });
+
+  it('deploys a static site with no options, showing the plan first', { timeout: 60_000 }, async () => {
+    // Prepare
+    const directory = join(workDir, 'static-site');
+    await cp(join(FIXTURE_APPS, 'real', 'static-site'), directory, { recursive: true });
+
+    // Act
+    const run = await runCli(['deploy', directory], { env: apiEnvironment() });
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
+    deployments.push(deploymentId!);
+    expect(run.stderr).toMatch(/plan \(static\)/);
+    expect(run.stderr).toMatch(/start +node \/home\/user\/\.coderunner\/static-server\.mjs/);
+    expect(run.stdout).toContain('is running');
+  });
+
+  it('says what to pass when it cannot tell how to start a project', async () => {
+    const directory = join(workDir, 'nothing-to-start');
+    await mkdir(directory, { recursive: true });
+    await writeFile(join(directory, 'notes.txt'), 'just notes\n');
+
+    const run = await runCli(['deploy', directory], { env: apiEnvironment() });
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no start command found: looked for .*\(--start "<command>"\)/s);
+  });
+});
+
 describe('coderunner deploy', () => {
   it('deploys a directory to RUNNING, showing each step and the app URL, with exactly the files git would keep', { timeout: 60_000 }, async () => {
     // Prepare: the local stack found through its state file, as after `npm start`

@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { ApiClient } from '../support/local-stack-fixture.ts';
+import { buildPlanSchema } from '../../functions/shared/api/plan-schema.ts';
 import { corpusApp, corpusFiles, curl } from '../support/app-corpus.ts';
 
 /** Install plus build of the heaviest app here (Next.js) takes about a minute on a loaded 2-core machine. */
@@ -25,6 +26,8 @@ export async function expectDeploysWithNoOptions(api: ApiClient, name: string): 
   expect(final.status, `${name}: ${final.error?.message ?? ''}\nplan: ${JSON.stringify(final.plan, null, 1)}`).toBe('RUNNING');
   if (app.plan.install) expect(final.plan.packageManager?.name).toBe(app.packageManager?.split('@')[0]);
   else expect(final.plan.install).toBeUndefined();
+  // The plan the API answers is the one its OpenAPI document describes.
+  expect(buildPlanSchema.safeParse(final.plan).success).toBe(true);
   expect(page!.status).toBe(200);
   expect(page!.body).toContain(app.expect.text);
 }

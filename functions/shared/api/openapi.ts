@@ -4,12 +4,13 @@
  */
 import { z } from 'zod';
 import { deploymentRequestSchema } from '../deployments/deployment-request.ts';
+import { buildPlanSchema } from './plan-schema.ts';
 import { keepaliveBody, listDeploymentsQuery, listSandboxesQuery, logsQuery } from './query-schemas.ts';
 
 type JsonSchema = Record<string, unknown>;
 
-function schemaOf(schema: z.ZodType): JsonSchema {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+function schemaOf(schema: z.ZodType, io: 'input' | 'output' = 'input'): JsonSchema {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
   return rest;
 }
 
@@ -41,6 +42,7 @@ export function openApiDocument(): JsonSchema {
       schemas: {
         DeploymentRequest: schemaOf(deploymentRequestSchema()),
         KeepaliveRequest: schemaOf(keepaliveBody),
+        BuildPlan: schemaOf(buildPlanSchema, 'output'),
         Deployment: {
           type: 'object',
           properties: {
@@ -52,6 +54,7 @@ export function openApiDocument(): JsonSchema {
             url: { type: ['string', 'null'] },
             error: { type: ['object', 'null'], properties: { step: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' } } },
             progress: { type: 'object', properties: { filesUploaded: { type: 'integer' }, filesTotal: { type: 'integer' }, batchesTotal: { type: 'integer' } } },
+            plan: { oneOf: [{ $ref: '#/components/schemas/BuildPlan' }, { type: 'null' }] },
             timestamps: { type: 'object', additionalProperties: { type: 'string' } },
           },
         },

@@ -16,7 +16,13 @@ export interface SandboxFacts {
 /** Files bigger than this are never read by the plan (it reads manifests and entry files). */
 const MAX_READ_BYTES = 256 * 1024;
 
-export function planDeployment(request: Pick<DeploymentRequest, 'files' | 'options'>, sandbox: SandboxFacts = {}): BuildPlan {
+/** What planning reads of a request (the API's validated body, or the CLI's before it is sent). */
+export interface PlanInput {
+  files: readonly Pick<DeploymentRequest['files'][number], 'path' | 'content' | 'encoding'>[];
+  options: Pick<DeploymentRequest['options'], 'port' | 'installCommand' | 'buildCommand' | 'startCommand'> & { env?: Record<string, string> };
+}
+
+export function planDeployment(request: PlanInput, sandbox: SandboxFacts = {}): BuildPlan {
   const { options } = request;
   const files = request.files.map((file) => {
     const content = decodeContent(file);
@@ -25,7 +31,7 @@ export function planDeployment(request: Pick<DeploymentRequest, 'files' | 'optio
   const context: PlanContext = {
     ...(sandbox.domain ? { sandboxDomain: sandbox.domain.replace(/:\d+$/, '') } : {}),
     ...(sandbox.tools ? { sandboxTools: sandbox.tools } : {}),
-    userEnv: options.env,
+    ...(options.env ? { userEnv: options.env } : {}),
   };
   return planBuild(
     files,
