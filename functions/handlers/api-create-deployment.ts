@@ -48,7 +48,7 @@ const sandbox = { domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run' };
 
 async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
   const deployment = await submitDeployment(
-    { deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider() },
+    { deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider(), ownership: deploymentRepository() },
     { userId, request, batchPlan, sandbox },
   );
   logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });

@@ -7,6 +7,6 @@ import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 
 export const handler = apiHandler(async (event) => {
-  const deployment = await terminateDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive() }, callerId(event), pathParameter(event, 'id'));
+  const deployment = await terminateDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: deploymentRepository() }, callerId(event), pathParameter(event, 'id'));
   return json(200, deploymentView(deployment));
 });

@@ -9,5 +9,5 @@ import { fileStaging } from '../shared/runtime/staging-bucket.ts';
 const createEvent = z.object({ deploymentId: z.string().min(1), executionArn: z.string().optional() });
 
 export const handler = stepHandler('create', createEvent, async ({ deploymentId }) =>
-  createSandbox({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging() }, deploymentId),
+  createSandbox({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), ownership: deploymentRepository() }, deploymentId),
 );

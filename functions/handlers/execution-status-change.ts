@@ -29,7 +29,7 @@ type StatusChangeEvent = z.output<typeof statusChangeEvent>;
 export const handler = middy(async (event: StatusChangeEvent, _context: Context) => {
   const { detail } = event;
   logger.appendKeys({ deploymentId: detail.name, execution: detail.executionArn });
-  const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive() }, detail);
+  const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: deploymentRepository() }, detail);
   logger.info('cleaned up after the execution ended', { status: detail.status, result });
   return result;
 })

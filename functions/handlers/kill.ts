@@ -20,7 +20,7 @@ const killEvent = z.object({
 });
 
 export const handler = stepHandler('cleanup', killEvent, async (event) => {
-  const result = await cleanUpFailedDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive() }, event);
+  const result = await cleanUpFailedDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: deploymentRepository() }, event);
   // A deployment the caller terminated meanwhile did not fail.
   if (result.recorded) {
     metrics.addDimension('failedStep', event.failedStep);

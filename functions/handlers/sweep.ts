@@ -38,6 +38,7 @@ export const handler = middy(async (_event: unknown, context: Context) => {
       logArchive: logArchive(),
       workflows: sagaWorkflows(),
       bookkeeping: deploymentRepository(),
+      ownership: deploymentRepository(),
       onError: (phase, error, subject) => logger.error('sweep item failed', { phase, subject, error: error as Error }),
     },
     {

@@ -137,6 +137,12 @@ export class CodeRunnerStack extends Stack {
           partitionKey: { name: 'inFlightPartition', type: AttributeType.STRING },
           sortKey: { name: 'stepStartedAt', type: AttributeType.STRING },
         },
+        // Sparse: a caller's records with a live sandbox (GET /sandboxes, reuse), never their history.
+        {
+          indexName: DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex,
+          partitionKey: { name: 'activeOwner', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
       ],
       // Housekeeping items (the sweep's claims) expire; correctness never waits for TTL.
       timeToLiveAttribute: DEPLOYMENTS_TABLE_KEYS.timeToLive,

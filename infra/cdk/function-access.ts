@@ -9,13 +9,16 @@ import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb
 import type { HandlerName } from './handlers.ts';
 
 /**
- * Item calls on the deployments table (DynamoDbDeploymentRepository): get and getCursor are
- * GetItem (transition reads too when its condition fails); create, claim and putCursor are
- * PutItem; transition, transitionFrom, update and recordBatch are UpdateItem.
+ * Item calls on the deployments table (DynamoDbDeploymentRepository): get, getCursor and ownerOf
+ * are GetItem (transition reads too when its condition fails, or to index a newly named
+ * sandbox); create, claim, putCursor and recordOwner are PutItem; transition, transitionFrom,
+ * update, recordBatch and handOver are UpdateItem.
  */
 export type DeploymentItemAction = 'GetItem' | 'PutItem' | 'UpdateItem';
 
-export type DeploymentIndex = (typeof DEPLOYMENTS_TABLE_KEYS)['byOwnerIndex' | 'byOwnerProjectIndex' | 'activeByExpiryIndex' | 'inFlightIndex'];
+export type DeploymentIndex = (typeof DEPLOYMENTS_TABLE_KEYS)[
+  'byOwnerIndex' | 'byOwnerProjectIndex' | 'activeByExpiryIndex' | 'inFlightIndex' | 'activeByOwnerIndex'
+];
 
 /** Calls on the staging bucket (S3FileStaging): putBatch/putManifest, getBatch/getManifest, deleteAll (list, then delete). */
 export type StagingAccess = 'put' | 'get' | 'deleteAll';
@@ -49,7 +52,8 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   // submitDeployment: create, stage, start the saga; undo on failure; a redeploy finds its sandbox by owner.
   apiCreateDeployment: {
     deploymentItems: READ_PUT_UPDATE,
-    queriedIndexes: OWNER_INDEXES,
+    // reuse: the caller's live sandboxes of the project.
+    queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex],
     staging: ['put', 'deleteAll'],
     idempotencyRecords: true,
     startsExecutions: true,
@@ -59,13 +63,14 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   // terminateDeployment (endDeployment): save the logs, kill, record, delete the staged files.
   apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
   apiListDeployments: { queriedIndexes: OWNER_INDEXES },
-  apiListSandboxes: { queriedIndexes: OWNER_INDEXES },
+  apiListSandboxes: { queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex] },
   apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true },
   apiDeploymentHealth: { deploymentItems: READ, sandboxes: true },
   // Live logs from the sandbox; once ended, the saved ones.
   apiDeploymentLogs: { deploymentItems: READ, savedLogs: ['get'], sandboxes: true },
   apiOpenApi: {},
-  create: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
+  // The sandbox's ownership item is written when the sandbox is created (PutItem).
+  create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true },
   uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
   start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
   health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true },

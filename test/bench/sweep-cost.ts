@@ -105,6 +105,7 @@ const sweepStarted = performance.now();
 const report = await runSweep({
   deployments: repository,
   bookkeeping: repository,
+  ownership: repository,
   sandboxes: new AgentSphereProvider({ apiKey: host.apiKey, domain: host.domain }),
   staging: new S3FileStaging({ client: new S3Client({}), bucket: 'unused' }),
   // Saving each expired sandbox's logs is part of the sweep's cost; they are kept in memory here.

@@ -45,8 +45,11 @@ export interface Deployment {
   appPid?: number;
   healthDeadline?: string;
   executionArn?: string;
-  /** A redeploy: the deployment whose live sandbox this one took over, and the app it replaces. */
-  reusedFrom?: { deploymentId: string; appPid?: number };
+  /**
+   * A redeploy: the deployment whose live sandbox this one takes over, that sandbox, and the app
+   * it replaces. The record names the sandbox as its own (`sandboxId`) only once it took it over.
+   */
+  reusedFrom?: { deploymentId: string; sandboxId: string; expiresAt?: string; appPid?: number };
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;

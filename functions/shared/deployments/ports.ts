@@ -53,10 +53,26 @@ export interface DeploymentRepository {
   recordBatch(deploymentId: string, index: number, files: number): Promise<void>;
   /** A caller's deployments, newest first, optionally of one project and in some statuses. */
   listByOwner(userId: string, options?: OwnerQuery): Promise<DeploymentPage>;
+  /** A caller's deployments that may have a live sandbox, newest first (a sparse index: never their history). */
+  listActiveByOwner(userId: string, options?: Omit<OwnerQuery, 'statuses'>): Promise<DeploymentPage>;
   /** Deployments with a live sandbox whose expiry is before `before`, soonest first. */
   listActiveExpiringBefore(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
   /** Deployments the saga works on whose current step started before `before`, oldest first. */
   listInFlightSince(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+}
+
+/**
+ * Which deployment a sandbox belongs to now. A sandbox starts with the deployment that created
+ * it; a redeploy takes it over in one conditional write (the commit point of a redeploy). Only a
+ * sandbox's owner may kill it.
+ */
+export interface SandboxOwnership {
+  /** The owning deployment, or undefined when none was recorded (then its creator, from its metadata, owns it). */
+  ownerOf(sandboxId: string): Promise<string | undefined>;
+  /** Records the creator as the owner; a no-op when the sandbox already has one. */
+  recordOwner(sandboxId: string, deploymentId: string, expiresAt: string): Promise<void>;
+  /** Moves the sandbox from `from` to `to`; false when `from` does not own it (any more). */
+  handOver(sandboxId: string, from: string, to: string): Promise<boolean>;
 }
 
 /** What the sweep keeps between and during runs. */

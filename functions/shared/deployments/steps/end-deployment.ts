@@ -18,7 +18,7 @@ import type { TransitionChanges } from '../ports.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 
 /** What ending a deployment touches: its record, its sandbox, its staged files and its saved logs. */
-export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive';
+export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive' | 'ownership';
 
 export type EndStatus = Extract<DeploymentStatus, 'FAILED' | 'TERMINATED' | 'EXPIRED'>;
 
@@ -48,13 +48,12 @@ export async function endDeployment(dependencies: Uses<EndingPorts>, input: EndD
   if (input.claim && !(await input.claim())) return { killedSandboxes: [] };
   const handedOn = deployment.replacedBy !== undefined;
   if (!handedOn && deployment.sandboxId) await saveLogs(dependencies, deployment, to);
-  const killedSandboxes = handedOn ? [] : await killDeploymentSandboxes(dependencies.sandboxes, deployment.deploymentId, deployment.sandboxId);
+  const killedSandboxes = handedOn ? [] : await killDeploymentSandboxes(dependencies, deployment.deploymentId, deployment);
 
   const ended = await record(dependencies, input);
   // A sandbox the record came to name while we killed (a create step that finished just then).
   if (ended?.sandboxId && !ended.replacedBy && !killedSandboxes.includes(ended.sandboxId)) {
-    await dependencies.sandboxes.kill(ended.sandboxId);
-    killedSandboxes.push(ended.sandboxId);
+    killedSandboxes.push(...(await killDeploymentSandboxes(dependencies, deployment.deploymentId, { sandboxId: ended.sandboxId })));
   }
   if (!handedOn) await dependencies.staging.deleteAll(deployment.deploymentId).catch(() => undefined);
   return { ...(ended ? { ended } : {}), killedSandboxes };

@@ -9,7 +9,8 @@ import { decodeContent, type DeploymentRequest } from '../deployment-request.ts'
 import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-deployment.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
-import { SandboxNotReusableError } from '../errors.ts';
+import { IllegalTransitionError, SandboxNotReusableError } from '../errors.ts';
+import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
 
 export interface SubmitDeploymentInput {
@@ -21,7 +22,10 @@ export interface SubmitDeploymentInput {
   sandbox?: SandboxFacts;
 }
 
-export async function submitDeployment(dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes'>, input: SubmitDeploymentInput): Promise<Deployment> {
+export async function submitDeployment(
+  dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes' | 'ownership'>,
+  input: SubmitDeploymentInput,
+): Promise<Deployment> {
   const { deployments, staging, workflows } = dependencies;
   const { request } = input;
   const deploymentId = input.deploymentId ?? randomUUID();
@@ -44,11 +48,16 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
     batchesTotal: batchMembers.length,
     createdAt: nowOf(dependencies).toISOString(),
+    // A redeploy names the sandbox it is to take over, but does not claim it yet: until the
+    // hand-over below, the sandbox and its app stay the previous deployment's, whatever dies.
     ...(previous
       ? {
-          sandboxId: previous.sandboxId,
-          expiresAt: previous.expiresAt,
-          reusedFrom: { deploymentId: previous.deploymentId, ...(previous.appPid ? { appPid: previous.appPid } : {}) },
+          reusedFrom: {
+            deploymentId: previous.deploymentId,
+            sandboxId: previous.sandboxId!,
+            ...(previous.expiresAt ? { expiresAt: previous.expiresAt } : {}),
+            ...(previous.appPid ? { appPid: previous.appPid } : {}),
+          },
         }
       : {}),
   });
@@ -60,10 +69,10 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
       batches.push(await staging.putBatch(deploymentId, index, members.map((member) => files[member]!)));
     }
     if (previous) {
-      // Last, once our record exists (so the sweep finds the sandbox owned all along): the sandbox
-      // changes hands in one conditional write, RUNNING -> TERMINATED replaced by us.
-      handedOver = (await deployments.transitionFrom(previous.deploymentId, previous, 'TERMINATED', { replacedBy: deploymentId })) !== undefined;
-      if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} changed while redeploying; try again`, 409);
+      // The commit point, last before the saga: the sandbox changes owner in one conditional write.
+      handedOver = await dependencies.ownership.handOver(previous.sandboxId!, previous.deploymentId, deploymentId);
+      if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} was taken over or ended while redeploying; try again`, 409);
+      await endReplaced(dependencies, previous, deploymentId);
     }
     const executionArn = await workflows.start({ deploymentId, batches });
     return await deployments.update(deploymentId, { executionArn });
@@ -71,8 +80,23 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
     const failure = { step: 'submit' as const, name: (error as Error).name ?? 'Error', message: (error as Error).message };
     await deployments.transition(deploymentId, 'FAILED', { error: failure }).catch(() => undefined);
     // A sandbox we took over is ours to end; one we did not get stays with its deployment.
-    if (handedOver && previous?.sandboxId) await dependencies.sandboxes.kill(previous.sandboxId).catch(() => undefined);
+    if (handedOver) await killDeploymentSandboxes(dependencies, deploymentId, { reusedFrom: { deploymentId: previous!.deploymentId, sandboxId: previous!.sandboxId! } }).catch(() => undefined);
     await staging.deleteAll(deploymentId).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The replaced deployment ends TERMINATED, naming its successor. After the hand-over nothing of
+ * it can kill the sandbox (its owner is the redeploy), so a concurrent keep-alive or DELETE is
+ * harmless: the write only needs a legal predecessor.
+ */
+async function endReplaced(dependencies: Uses<'deployments'>, previous: Deployment, deploymentId: string): Promise<void> {
+  try {
+    await dependencies.deployments.transition(previous.deploymentId, 'TERMINATED', { replacedBy: deploymentId });
+  } catch (error) {
+    if (!(error instanceof IllegalTransitionError)) throw error;
+    // Ended meanwhile (a DELETE, an expiry): it still hands its sandbox on, and says to whom.
+    await dependencies.deployments.update(previous.deploymentId, { replacedBy: deploymentId });
   }
 }

@@ -134,14 +134,16 @@ function isPastStepDeadline(deployment: Deployment, now: Date, options: SweepOpt
 }
 
 async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
-  const { deployments, sandboxes, bookkeeping } = run.dependencies;
+  const { deployments, sandboxes, bookkeeping, ownership } = run.dependencies;
   const now = nowOf(run.dependencies).getTime();
   for (const sandbox of ours) {
     if (outOfBudget(run, counts)) return;
     counts.examined += 1;
     if (now - sandbox.startedAt.getTime() < run.options.orphanGraceSeconds * 1000) continue;
     await guarded(run, 'orphans', counts, sandbox.sandboxId, async () => {
-      const record = await currentOwner(deployments, sandbox.metadata.deploymentId);
+      // Its owner now: a redeploy that took it over, else its creator (from its metadata).
+      const ownerId = (await ownership.ownerOf(sandbox.sandboxId)) ?? sandbox.metadata.deploymentId;
+      const record = ownerId ? await deployments.get(ownerId) : undefined;
       const orphaned = !record || isTerminal(record.status) || (record.sandboxId !== undefined && record.sandboxId !== sandbox.sandboxId);
       if (!orphaned) return;
       // Of concurrent sweeps, only the one holding the claim kills.
@@ -150,13 +152,6 @@ async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly Sa
       counts.killed += 1;
     });
   }
-}
-
-/** The record that owns a sandbox now: its creator's, or that of the redeploys that took it over. */
-async function currentOwner(deployments: SweepDependencies['deployments'], deploymentId: string | undefined): Promise<Deployment | undefined> {
-  let record = deploymentId ? await deployments.get(deploymentId) : undefined;
-  for (let hops = 0; record?.replacedBy && hops < 50; hops++) record = await deployments.get(record.replacedBy);
-  return record;
 }
 
 async function markLost(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
