@@ -11,7 +11,8 @@ import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
 import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
-import { deploymentRepository, dynamoDbClient } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, dynamoDbClient, quotaStore } from '../shared/runtime/deployments-table.ts';
+import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
@@ -48,8 +49,15 @@ const sandbox = { domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run' };
 
 async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
   const deployment = await submitDeployment(
-    { deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider(), ownership: deploymentRepository() },
-    { userId, request, batchPlan, sandbox },
+    {
+      deployments: deploymentRepository(),
+      staging: fileStaging(),
+      workflows: sagaWorkflows(),
+      sandboxes: sandboxProvider(),
+      ownership: deploymentRepository(),
+      quotas: quotaStore(),
+    },
+    { userId, request, batchPlan, sandbox, quotaDefaults: quotaDefaultsFromEnvironment() },
   );
   logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });
   metrics.addMetric(METRIC.deploymentsStarted, MetricUnit.Count, 1);

@@ -45,6 +45,13 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Code
     jwtIssuer: context('jwtIssuer', 'https://auth.example.com/'),
     jwtAudience: context('jwtAudience', 'coderunner-api').split(','),
     sweepInterval: Duration.minutes(Number(context('sweepIntervalMinutes', '5'))),
+    quotas: {
+      liveSandboxes: Number(context('quotaLiveSandboxes', '5')),
+      deploymentsInFlight: Number(context('quotaDeploymentsInFlight', '3')),
+      deploymentsPerMinute: Number(context('quotaDeploymentsPerMinute', '10')),
+      maxSandboxLifetimeSeconds: Number(context('maxSandboxLifetimeSeconds', '86400')),
+    },
+    apiThrottle: { rateLimit: Number(context('apiRateLimit', '50')), burstLimit: Number(context('apiBurstLimit', '100')) },
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   return { app, stack };

@@ -25,6 +25,23 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
+import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../../functions/shared/deployments/quotas/quota-limits.ts';
+
+/** Reading a user's quota items (limits, held slots, this minute's starts), and taking or giving back slots. */
+const QUOTA_READ_ACTIONS = ['GetItem', 'Query'];
+const QUOTA_WRITE_ACTIONS = ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'];
+
+const DEFAULT_API_THROTTLE = { rateLimit: 50, burstLimit: 100 };
+
+/** The handlers read the quota defaults from their environment (quota-defaults.ts). */
+function quotaEnvironment(limits: QuotaLimits): Record<string, string> {
+  return {
+    QUOTA_LIVE_SANDBOXES: String(limits.liveSandboxes),
+    QUOTA_DEPLOYMENTS_IN_FLIGHT: String(limits.deploymentsInFlight),
+    QUOTA_DEPLOYMENTS_PER_MINUTE: String(limits.deploymentsPerMinute),
+    MAX_SANDBOX_LIFETIME_SECONDS: String(limits.maxSandboxLifetimeSeconds),
+  };
+}
 
 /** How long the logs of an ended deployment stay readable. */
 const SAVED_LOGS_RETENTION_DAYS = 14;
@@ -46,15 +63,22 @@ export interface CodeRunnerStackProps extends StackProps {
   projectRoot: string;
   /** How often the sweep runs. */
   sweepInterval?: Duration;
+  /** Default per-user quotas (a user's own limits are an item in the deployments table). */
+  quotas?: Partial<QuotaLimits>;
+  /** Requests per second across the HTTP API, and the burst above it. */
+  apiThrottle?: { rateLimit: number; burstLimit: number };
 }
 
 interface FunctionSettings {
   timeout: Duration;
   memorySize?: number;
+  /** Reserved concurrency: where a runaway would starve the account's other functions. */
+  reservedConcurrency?: number;
 }
 
 const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
-  apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024 },
+  // Quotas bound each user; this bounds all of them together (each request stages files in S3).
+  apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024, reservedConcurrency: 50 },
   apiGetDeployment: { timeout: Duration.seconds(10) },
   apiDeleteDeployment: { timeout: Duration.seconds(29) },
   apiListDeployments: { timeout: Duration.seconds(10) },
@@ -63,13 +87,15 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   apiDeploymentHealth: { timeout: Duration.seconds(15) },
   apiDeploymentLogs: { timeout: Duration.seconds(29) },
   apiOpenApi: { timeout: Duration.seconds(5), memorySize: 256 },
+  apiQuotas: { timeout: Duration.seconds(10) },
   create: { timeout: Duration.seconds(80) },
   uploadBatch: { timeout: Duration.seconds(110), memorySize: 1024 },
   // Install and build run inside it (a Next.js install and build takes about 40 s here, large apps minutes).
   start: { timeout: Duration.minutes(15) },
   health: { timeout: Duration.seconds(25) },
   kill: { timeout: Duration.seconds(110) },
-  sweep: { timeout: Duration.minutes(2) },
+  // One sweep at a time: concurrent ones would only race for the same claims.
+  sweep: { timeout: Duration.minutes(2), reservedConcurrency: 1 },
   executionStatusChange: { timeout: Duration.seconds(110) },
 };
 
@@ -197,6 +223,7 @@ export class CodeRunnerStack extends Stack {
       POWERTOOLS_SERVICE_NAME: 'coderunner',
       POWERTOOLS_METRICS_NAMESPACE: 'CodeRunner',
       NODE_OPTIONS: '--enable-source-maps',
+      ...quotaEnvironment({ ...DEFAULT_QUOTA_LIMITS, ...props.quotas }),
     };
     this.functions = Object.fromEntries(
       (Object.keys(HANDLERS) as HandlerName[]).map((name) => [name, this.#function(name, props, environment)]),
@@ -225,6 +252,8 @@ export class CodeRunnerStack extends Stack {
     this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
+      // Stage-wide throttling in front of the per-user quotas.
+      throttle: props.apiThrottle ?? DEFAULT_API_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(
           new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
@@ -345,6 +374,12 @@ export class CodeRunnerStack extends Stack {
     const table = this.deploymentsTable.tableArn;
 
     if (access.deploymentItems?.length) allow(access.deploymentItems.map((action) => `dynamodb:${action}`), [table]);
+    // Quota items live in the same table, one partition per user (DynamoDbQuotaStore).
+    if (access.quotas) {
+      allow((access.quotas === 'write' ? QUOTA_WRITE_ACTIONS : QUOTA_READ_ACTIONS).map((action) => `dynamodb:${action}`), [table], {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUOTA#*'] },
+      });
+    }
     // Named indexes, not <table>/index/*: each function queries only the indexes it reads.
     if (access.queriedIndexes?.length) allow(['dynamodb:Query'], access.queriedIndexes.map((index) => `${table}/index/${index}`));
     if (access.idempotencyRecords) allow(IDEMPOTENCY_ACTIONS, [this.idempotencyTable.tableArn]);
@@ -418,6 +453,7 @@ export class CodeRunnerStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: settings.memorySize ?? 512,
       timeout: settings.timeout,
+      ...(settings.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: settings.reservedConcurrency } : {}),
       environment,
       depsLockFilePath: `${props.projectRoot}/package-lock.json`,
       projectRoot: props.projectRoot,

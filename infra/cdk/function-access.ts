@@ -38,6 +38,8 @@ export interface FunctionAccess {
   describesExecutions?: boolean;
   /** Calls AgentSphere, so reads its API key secret. */
   sandboxes?: boolean;
+  /** Per-user quota items (DynamoDbQuotaStore): read (limits, usage), or write (take, transfer, give back slots; count starts). */
+  quotas?: 'read' | 'write';
 }
 
 /** listByOwner: a caller's history, and a project's when projectId is given. */
@@ -58,24 +60,27 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     idempotencyRecords: true,
     startsExecutions: true,
     sandboxes: true,
+    quotas: 'write',
   },
   apiGetDeployment: { deploymentItems: READ },
   // terminateDeployment (endDeployment): save the logs, kill, record, delete the staged files.
-  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
+  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write' },
   apiListDeployments: { queriedIndexes: OWNER_INDEXES },
   apiListSandboxes: { queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex] },
-  apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true },
+  apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true, quotas: 'read' },
   apiDeploymentHealth: { deploymentItems: READ, sandboxes: true },
   // Live logs from the sandbox; once ended, the saved ones.
   apiDeploymentLogs: { deploymentItems: READ, savedLogs: ['get'], sandboxes: true },
   apiOpenApi: {},
+  // The caller's limits and usage; stale slots are given back on the way (their holders ended).
+  apiQuotas: { deploymentItems: READ, quotas: 'write' },
   // The sandbox's ownership item is written when the sandbox is created (PutItem).
   create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true },
   uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
   start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true },
-  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
-  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
+  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, quotas: 'write' },
+  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write' },
+  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write' },
   // The sweep also keeps its claims and cursors in the table (PutItem).
   sweep: {
     deploymentItems: READ_PUT_UPDATE,
@@ -84,5 +89,6 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     savedLogs: ['put'],
     describesExecutions: true,
     sandboxes: true,
+    quotas: 'write',
   },
 };

@@ -12,6 +12,7 @@ export const HANDLERS = {
   apiDeploymentHealth: 'functions/handlers/api-deployment-health.ts',
   apiDeploymentLogs: 'functions/handlers/api-deployment-logs.ts',
   apiOpenApi: 'functions/handlers/api-openapi.ts',
+  apiQuotas: 'functions/handlers/api-quotas.ts',
   create: 'functions/handlers/create.ts',
   uploadBatch: 'functions/handlers/upload-batch.ts',
   start: 'functions/handlers/start.ts',
@@ -33,5 +34,6 @@ export const ROUTES: readonly { routeKey: string; handler: HandlerName; public?:
   { routeKey: 'GET /deployments/{id}/logs', handler: 'apiDeploymentLogs' },
   { routeKey: 'POST /deployments/{id}/keepalive', handler: 'apiKeepalive' },
   { routeKey: 'GET /sandboxes', handler: 'apiListSandboxes' },
+  { routeKey: 'GET /quotas', handler: 'apiQuotas' },
   { routeKey: 'GET /openapi.json', handler: 'apiOpenApi', public: true },
 ];

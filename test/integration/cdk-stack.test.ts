@@ -25,7 +25,7 @@ const template = Template.fromJSON(synthesized.template);
 const resources = synthesized.template.Resources;
 
 type Resource = { Type: string; Properties?: Record<string, any> };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 const functionEntries = Object.entries(synthesized.handlerByLogicalId) as [string, HandlerName][];
 
@@ -225,6 +225,7 @@ describe('the HTTP API', () => {
       'GET /deployments/{id}/logs',
       'POST /deployments/{id}/keepalive',
       'GET /sandboxes',
+      'GET /quotas',
       'GET /openapi.json',
     ];
 
@@ -443,9 +444,9 @@ describe('least privilege', () => {
     expect(roles).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment'))]);
   });
 
-  it('grants no Scan, DeleteItem or BatchWriteItem on the deployments table (no handler calls them)', () => {
+  it('grants no Scan or BatchWriteItem on the deployments table (no handler calls them)', () => {
     // Prepare
-    const uncalled = /^dynamodb:(Scan|DeleteItem|BatchWriteItem|\*)$/;
+    const uncalled = /^dynamodb:(Scan|BatchWriteItem|\*)$/;
 
     // Act
     const granted = allStatements
@@ -454,6 +455,27 @@ describe('least privilege', () => {
 
     // Assert
     expect(granted).toEqual([]);
+  });
+
+  it('grants DeleteItem on the deployments table only for quota items (giving back a quota slot)', () => {
+    // Prepare
+    const deletes = allStatements.filter(({ statement }) => touches(statement, deploymentsTable) && actionsOf(statement).includes('dynamodb:DeleteItem'));
+
+    // Act
+    const conditions = deletes.map(({ statement }) => statement.Condition);
+
+    // Assert
+    expect(deletes.length).toBeGreaterThan(0);
+    for (const condition of conditions) expect(condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUOTA#*'] } });
+  });
+
+  it('throttles the HTTP API stage and reserves concurrency for the sweep', () => {
+    const resources = synthesized.template.Resources;
+    const stage = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage')!;
+    const sweep = resources[logicalIdOf('sweep')]!;
+
+    expect(stage.Properties!.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    expect(sweep.Properties!.ReservedConcurrentExecutions).toBe(1);
   });
 
   it('attaches no AWS managed policy to any role', () => {

@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { S3FileStaging } from '../../functions/shared/adapters/s3-file-staging.ts';
+import { DynamoDbQuotaStore } from '../../functions/shared/adapters/dynamodb-quota-store.ts';
 import type { DeploymentDependencies } from '../../functions/shared/deployments/dependencies.ts';
 import { deploymentRequestSchema } from '../../functions/shared/deployments/deployment-request.ts';
 import { submitDeployment } from '../../functions/shared/deployments/steps/submit-deployment.ts';
@@ -35,6 +36,7 @@ beforeAll(async () => {
     deployments: repository,
     ownership: repository,
     bookkeeping: repository,
+    quotas: new DynamoDbQuotaStore({ client: new DynamoDBClient({}), tableName: process.env.DEPLOYMENTS_TABLE! }),
     sandboxes: new AgentSphereProvider({ apiKey: host.apiKey, domain: host.sdkDomain, appUrlScheme: 'http' }),
     staging: new S3FileStaging({ client: new S3Client({ forcePathStyle: true }), bucket: process.env.STAGING_BUCKET! }),
     logArchive: new MemoryLogArchive(),
@@ -67,6 +69,7 @@ function dyingAt(callNumber: number): { dependencies: DeploymentDependencies; ca
     dependencies: {
       deployments: wrap('deployments', working.deployments),
       ownership: wrap('ownership', working.ownership),
+      quotas: wrap('quotas', working.quotas),
       sandboxes: wrap('sandboxes', working.sandboxes),
       staging: wrap('staging', working.staging),
       logArchive: wrap('logArchive', working.logArchive),

@@ -8,6 +8,10 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 
 export const TEST_ENVIRONMENT = {
   HEALTH_TIMEOUT_SECONDS: '5',
+  // Tests deploy many times a minute as one user; the quota tests set their own limits.
+  QUOTA_LIVE_SANDBOXES: '1000',
+  QUOTA_DEPLOYMENTS_IN_FLIGHT: '1000',
+  QUOTA_DEPLOYMENTS_PER_MINUTE: '100000',
   // Handlers' own logs would drown the test report; the assertions read the recorded state.
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',

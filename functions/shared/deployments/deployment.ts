@@ -50,6 +50,10 @@ export interface Deployment {
    * it replaces. The record names the sandbox as its own (`sandboxId`) only once it took it over.
    */
   reusedFrom?: { deploymentId: string; sandboxId: string; expiresAt?: string; appPid?: number };
+  /** The quota slots it holds, given back when it ends (and the in-flight one when it runs). */
+  quotaSlots?: { liveSandboxes?: number; deploymentsInFlight?: number };
+  /** When its sandbox was created (a redeploy keeps the first one's): bounds its lifetime. */
+  sandboxCreatedAt?: string;
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;

@@ -5,12 +5,13 @@
 import type { Deployment } from './deployment.ts';
 import type { DeploymentStatus } from './deployment-status.ts';
 import type { LogEntry } from './logs/log-entry.ts';
+import type { QuotaLimits, SlotQuota } from './quotas/quota-limits.ts';
 
 export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps' | 'updatedAt' | 'batchProgress'> {}
 
 /** Fields a status change (or a plain update) may set along with it. */
 export type TransitionChanges = Partial<
-  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan'>
+  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan' | 'quotaSlots' | 'sandboxCreatedAt'>
 >;
 
 export interface OwnerQuery {
@@ -73,6 +74,34 @@ export interface SandboxOwnership {
   recordOwner(sandboxId: string, deploymentId: string, expiresAt: string): Promise<void>;
   /** Moves the sandbox from `from` to `to`; false when `from` does not own it (any more). */
   handOver(sandboxId: string, from: string, to: string): Promise<boolean>;
+}
+
+/** One held unit of a counted quota: slot `slot` of `quota`, held by a deployment. */
+export interface HeldSlot {
+  quota: SlotQuota;
+  slot: number;
+  holder: string;
+  /** ISO time the holder took it. */
+  heldAt: string;
+}
+
+/**
+ * Per-user quotas with conditional writes only (no transactions): a counted quota is `limit`
+ * slots that a deployment takes one of and gives back; starts are counted per minute.
+ */
+export interface QuotaStore {
+  /** The limits an operator set for this user, if any. */
+  limitsOverride(userId: string): Promise<Partial<QuotaLimits> | undefined>;
+  /** Takes a free slot below `limit` for the deployment; undefined when all are held. */
+  takeSlot(userId: string, quota: SlotQuota, limit: number, holder: string): Promise<number | undefined>;
+  /** Gives the slot back if `holder` holds it; idempotent. */
+  releaseSlot(userId: string, quota: SlotQuota, slot: number, holder: string): Promise<void>;
+  /** Moves a held slot from one deployment to another (a redeploy keeps the sandbox it took over). */
+  transferSlot(userId: string, quota: SlotQuota, slot: number, from: string, to: string): Promise<boolean>;
+  heldSlots(userId: string, quota?: SlotQuota): Promise<HeldSlot[]>;
+  /** Counts one start in `minute` if fewer than `limit` were counted; answers whether it counted and how many there are. */
+  countStart(userId: string, minute: string, limit: number): Promise<{ counted: boolean; count: number }>;
+  startsIn(userId: string, minute: string): Promise<number>;
 }
 
 /** What the sweep keeps between and during runs. */

@@ -8,7 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { z } from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, SandboxNotReusableError } from '../deployments/errors.ts';
+import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, QuotaExceededError, SandboxNotReusableError } from '../deployments/errors.ts';
 import { logger, metrics } from '../runtime/observability.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -67,6 +67,10 @@ export function problemResponse(error: unknown, requestId: string): ApiResult {
     return json(409, { message: 'a request with this Idempotency-Key is still in progress; retry shortly' });
   }
   if (name === 'InvalidPageTokenError') return json(400, { message: (error as Error).message });
+  if (error instanceof QuotaExceededError) {
+    const { quota, used, limit, retryAfterSeconds } = error;
+    return json(429, { message: error.message, quota: { name: quota, used, limit }, retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+  }
   if (error instanceof PlanError) {
     return json(400, { message: 'the deployment request is invalid', errors: [{ field: error.field, rule: error.message, message: `${error.field}: ${error.message}` }] });
   }

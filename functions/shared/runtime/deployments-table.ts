@@ -4,10 +4,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDbDeploymentRepository } from '../adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbQuotaStore } from '../adapters/dynamodb-quota-store.ts';
 import { requiredEnv } from './environment.ts';
 
 let client: DynamoDBClient | undefined;
 let repository: DynamoDbDeploymentRepository | undefined;
+let quotas: DynamoDbQuotaStore | undefined;
 
 export function dynamoDbClient(): DynamoDBClient {
   client ??= new DynamoDBClient({});
@@ -18,4 +20,10 @@ export function dynamoDbClient(): DynamoDBClient {
 export function deploymentRepository(): DynamoDbDeploymentRepository {
   repository ??= new DynamoDbDeploymentRepository({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });
   return repository;
+}
+
+/** Per-user quotas (same table). */
+export function quotaStore(): DynamoDbQuotaStore {
+  quotas ??= new DynamoDbQuotaStore({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });
+  return quotas;
 }

@@ -43,7 +43,8 @@ export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxe
     expiresAt = new Date(nowOf(dependencies).getTime() + lifetimeSeconds * 1000).toISOString();
   }
   await dependencies.ownership.recordOwner(sandboxId, deploymentId, expiresAt!);
-  await deployments.transition(deploymentId, 'UPLOADING', { sandboxId, expiresAt });
+  const sandboxCreatedAt = existing?.startedAt.toISOString() ?? nowOf(dependencies).toISOString();
+  await deployments.transition(deploymentId, 'UPLOADING', { sandboxId, expiresAt, sandboxCreatedAt });
   return { sandboxId, expiresAt: expiresAt! };
 }
 

@@ -16,9 +16,10 @@ import { DEFAULT_APP_LOG_GLOB } from '../logs/app-log-glob.ts';
 import { collectLogs } from '../logs/collect-logs.ts';
 import type { TransitionChanges } from '../ports.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
+import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 
 /** What ending a deployment touches: its record, its sandbox, its staged files and its saved logs. */
-export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive' | 'ownership';
+export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive' | 'ownership' | 'quotas';
 
 export type EndStatus = Extract<DeploymentStatus, 'FAILED' | 'TERMINATED' | 'EXPIRED'>;
 
@@ -56,6 +57,8 @@ export async function endDeployment(dependencies: Uses<EndingPorts>, input: EndD
     killedSandboxes.push(...(await killDeploymentSandboxes(dependencies, deployment.deploymentId, { sandboxId: ended.sandboxId })));
   }
   if (!handedOn) await dependencies.staging.deleteAll(deployment.deploymentId).catch(() => undefined);
+  // Ended, by us or by whoever ended it meanwhile: nothing of its quota is held any more.
+  if (ended || handedOn) await releaseQuotaSlots(dependencies, ended ?? deployment, ['deploymentsInFlight', ...(handedOn ? [] : (['liveSandboxes'] as const))]);
   return { ...(ended ? { ended } : {}), killedSandboxes };
 }
 

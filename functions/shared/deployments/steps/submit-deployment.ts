@@ -11,6 +11,8 @@ import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batch
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
 import { IllegalTransitionError, SandboxNotReusableError } from '../errors.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
+import { releaseQuotaSlots, reserveQuotas, takeOverLiveSlot, userLimits } from '../quotas/deployment-quotas.ts';
+import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
 
 export interface SubmitDeploymentInput {
@@ -20,10 +22,12 @@ export interface SubmitDeploymentInput {
   batchPlan?: BatchPlanOptions;
   /** What the plan may assume about the sandboxes (their domain, their tools). */
   sandbox?: SandboxFacts;
+  /** The quota limits of users an operator gave no limits of their own. */
+  quotaDefaults?: QuotaLimits;
 }
 
 export async function submitDeployment(
-  dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes' | 'ownership'>,
+  dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes' | 'ownership' | 'quotas'>,
   input: SubmitDeploymentInput,
 ): Promise<Deployment> {
   const { deployments, staging, workflows } = dependencies;
@@ -35,6 +39,15 @@ export async function submitDeployment(
   // PlanError (no start command, a broken package.json) before anything is created.
   const buildPlan = planDeployment(request, input.sandbox);
   const previous = await findReusableDeployment(dependencies, input.userId, request);
+  // 429 (QuotaExceededError) or 400 (a lifetime past the user's longest) before anything is created.
+  const limits = await userLimits(dependencies, input.userId, input.quotaDefaults ?? DEFAULT_QUOTA_LIMITS);
+  const quotaSlots = await reserveQuotas(dependencies, {
+    userId: input.userId,
+    deploymentId,
+    limits,
+    timeoutSeconds: request.options.timeoutSeconds,
+    redeploy: previous !== undefined,
+  });
 
   await deployments.create({
     deploymentId,
@@ -48,6 +61,7 @@ export async function submitDeployment(
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
     batchesTotal: batchMembers.length,
     createdAt: nowOf(dependencies).toISOString(),
+    quotaSlots,
     // A redeploy names the sandbox it is to take over, but does not claim it yet: until the
     // hand-over below, the sandbox and its app stay the previous deployment's, whatever dies.
     ...(previous
@@ -58,6 +72,8 @@ export async function submitDeployment(
             ...(previous.expiresAt ? { expiresAt: previous.expiresAt } : {}),
             ...(previous.appPid ? { appPid: previous.appPid } : {}),
           },
+          // The sandbox's age bounds its lifetime, whoever deploys into it.
+          sandboxCreatedAt: previous.sandboxCreatedAt ?? previous.createdAt,
         }
       : {}),
   });
@@ -72,6 +88,12 @@ export async function submitDeployment(
       // The commit point, last before the saga: the sandbox changes owner in one conditional write.
       handedOver = await dependencies.ownership.handOver(previous.sandboxId!, previous.deploymentId, deploymentId);
       if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} was taken over or ended while redeploying; try again`, 409);
+      // Its live-sandbox slot comes with it.
+      const liveSlot = await takeOverLiveSlot(dependencies, previous, deploymentId);
+      if (liveSlot !== undefined) {
+        quotaSlots.liveSandboxes = liveSlot;
+        await deployments.update(deploymentId, { quotaSlots });
+      }
       await endReplaced(dependencies, previous, deploymentId);
     }
     const executionArn = await workflows.start({ deploymentId, batches });
@@ -82,6 +104,7 @@ export async function submitDeployment(
     // A sandbox we took over is ours to end; one we did not get stays with its deployment.
     if (handedOver) await killDeploymentSandboxes(dependencies, deploymentId, { reusedFrom: { deploymentId: previous!.deploymentId, sandboxId: previous!.sandboxId! } }).catch(() => undefined);
     await staging.deleteAll(deploymentId).catch(() => undefined);
+    await releaseQuotaSlots(dependencies, { userId: input.userId, deploymentId, quotaSlots }).catch(() => undefined);
     throw error;
   }
 }

@@ -18,6 +18,7 @@ import { MANAGED_BY } from '../app-layout.ts';
 import type { SweepBookkeeping } from '../ports.ts';
 import type { SandboxSummary } from '../../sandbox/sandbox-provider.ts';
 import { endDeployment } from '../steps/end-deployment.ts';
+import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';
 
@@ -176,7 +177,9 @@ async function markLost(run: SweepRun, counts: PhaseCounts, ours: readonly Sandb
         const lost = await deployments.transitionFrom(deployment.deploymentId, deployment, 'LOST', {
           error: { step: 'sweep', name: 'SandboxLostError', message: `sandbox ${deployment.sandboxId} is gone at the provider` },
         });
-        if (lost) counts.marked += 1;
+        if (!lost) return;
+        counts.marked += 1;
+        await releaseQuotaSlots(run.dependencies, lost);
       });
     }
     nextToken = page.nextToken;
