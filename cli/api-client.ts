@@ -4,7 +4,7 @@
  */
 import type { CliConfig } from './config.ts';
 import { CliError } from './errors.ts';
-import type { DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, SandboxView } from './api-types.ts';
+import type { DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, QuotaView, SandboxView } from './api-types.ts';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
@@ -64,6 +64,10 @@ export class ApiClient {
 
   health(deploymentId: string): Promise<LiveHealth> {
     return this.#request('GET', `/deployments/${encodeURIComponent(deploymentId)}/health`, { deploymentId });
+  }
+
+  quotas(): Promise<QuotaView> {
+    return this.#request('GET', '/quotas');
   }
 
   /** The live sandbox's log lines, or (once ended) the lines saved before its sandbox was killed. */
@@ -177,6 +181,16 @@ function problem(response: Response, body: ProblemBody | undefined, apiUrl: stri
   }
   if (status === 404 && options.deploymentId) {
     return new ApiError(status, `no deployment ${options.deploymentId} (or it is not yours).`, { ...(body ? { body } : {}) });
+  }
+  if (status === 429) {
+    const retryAfter = response.headers.get('retry-after');
+    return new ApiError(status, `${message ?? 'a quota is reached'}.`, {
+      details: [
+        ...(retryAfter ? [`try again in ${retryAfter} s`] : []),
+        'see your limits and what you use of them with `coderunner quotas`',
+      ],
+      ...(body ? { body } : {}),
+    });
   }
   if (status >= 500) {
     const requestId = body?.requestId ? `, request id ${body.requestId}` : '';

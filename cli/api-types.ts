@@ -97,6 +97,12 @@ export interface DeploymentLogs {
   saved?: { savedAt: string; endedAs: string };
 }
 
+/** `GET /quotas`: the caller's limits and what they use of them now. */
+export interface QuotaView {
+  limits: { liveSandboxes: number; deploymentsInFlight: number; deploymentsPerMinute: number; maxSandboxLifetimeSeconds: number };
+  usage: { liveSandboxes: number; deploymentsInFlight: number; deploymentsPerMinute: number };
+}
+
 export interface Page<Item> {
   items: Item[];
   nextToken: string | null;

@@ -11,6 +11,7 @@ import { kill, type KillOptions } from './commands/kill.ts';
 import { logs, type LogsOptions } from './commands/logs.ts';
 import { ls, type LsOptions } from './commands/ls.ts';
 import { status, type StatusOptions } from './commands/status.ts';
+import { quotas, type QuotasOptions } from './commands/quotas.ts';
 import { createContext, type CommandContext, type GlobalOptions } from './context.ts';
 import { describeFailure, isDebug } from './errors.ts';
 import { healthPathProblem } from '../functions/shared/deployments/health-path.ts';
@@ -102,6 +103,12 @@ function buildProgram(): Command {
     .option('--project <id>', 'only this project\'s')
     .option('--json', 'print JSON')
     .action((options: LsOptions, command: Command) => exitWith(ls(options, contextOf(command))));
+
+  program
+    .command('quotas')
+    .description('show your limits (live sandboxes, deployments in flight and per minute, longest lifetime) and what you use of them')
+    .option('--json', 'print JSON')
+    .action((options: QuotasOptions, command: Command) => exitWith(quotas(options, contextOf(command))));
 
   program
     .command('status')

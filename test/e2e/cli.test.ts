@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type ApiClient, type StackFixture } from '../support/local-stack-fixture.ts';
@@ -201,6 +203,37 @@ describe('coderunner deploy with no options', () => {
 
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/no start command found: looked for .*\(--start "<command>"\)/s);
+  });
+});
+
+describe('coderunner quotas', () => {
+  it('shows the limits and what is used of them', async () => {
+    const run = await runCli(['quotas'], { env: apiEnvironment() });
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(/QUOTA +USED/);
+    expect(run.stdout).toMatch(/live sandboxes +\d+ of \d+/);
+    expect(run.stdout).toMatch(/longest sandbox lifetime +24 h/);
+  });
+
+  it('explains a deployment refused by a quota, and where to see the quotas', async () => {
+    // Prepare: a user an operator allows no live sandbox at all
+    const userId = 'cli-no-sandboxes';
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    await documents.send(new PutCommand({ TableName: process.env.DEPLOYMENTS_TABLE, Item: { pk: `QUOTA#${userId}`, sk: 'LIMITS', liveSandboxes: 0 } }));
+    documents.destroy();
+    const directory = await projectDirectory('cli-quota');
+
+    // Act
+    const run = await runCli(['deploy', directory, '--start', 'node server.js'], {
+      env: { CODERUNNER_API_URL: fixture.stack.apiUrl, CODERUNNER_TOKEN: await fixture.stack.issueToken(userId) },
+    });
+
+    // Assert
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('quota reached: live sandboxes: 0 of 0 in use');
+    expect(run.stderr).toMatch(/try again in \d+ s/);
+    expect(run.stderr).toContain('coderunner quotas');
   });
 });
 
