@@ -11,6 +11,7 @@ export type DeploymentStatus =
   | 'STARTING'
   | 'CHECKING_HEALTH'
   | 'RUNNING'
+  | 'STOPPING'
   | 'FAILED'
   | 'TERMINATED'
   | 'EXPIRED'

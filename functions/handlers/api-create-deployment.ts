@@ -14,7 +14,7 @@ import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../share
 import { deploymentRepository, dynamoDbClient, quotaStore } from '../shared/runtime/deployments-table.ts';
 import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
-import { fileStaging } from '../shared/runtime/staging-bucket.ts';
+import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
 import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
 import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
@@ -56,6 +56,7 @@ async function submit({ userId, request }: SubmitInput): Promise<DeploymentView>
       sandboxes: sandboxProvider(),
       ownership: deploymentRepository(),
       quotas: quotaStore(),
+      logArchive: logArchive(),
     },
     { userId, request, batchPlan, sandbox, quotaDefaults: quotaDefaultsFromEnvironment() },
   );

@@ -44,7 +44,8 @@ export const handler = middy(async (_event: unknown, context: Context) => {
     },
     {
       budgetMs,
-      orphanGraceSeconds: numberEnv('SWEEP_ORPHAN_GRACE_SECONDS', 120),
+      orphanGraceSeconds: numberEnv('SWEEP_ORPHAN_GRACE_SECONDS', DEFAULT_SWEEP_OPTIONS.orphanGraceSeconds),
+      inFlightGraceSeconds: numberEnv('SWEEP_IN_FLIGHT_GRACE_SECONDS', DEFAULT_SWEEP_OPTIONS.inFlightGraceSeconds),
       maxItemsPerPhase: numberEnv('SWEEP_MAX_ITEMS_PER_PHASE', 500),
       healthGraceSeconds: numberEnv('SWEEP_HEALTH_GRACE_SECONDS', DEFAULT_SWEEP_OPTIONS.healthGraceSeconds),
       stuckAfterSeconds: stuckAfterSeconds(),

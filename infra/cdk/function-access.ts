@@ -57,6 +57,8 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     // reuse: the caller's live sandboxes of the project.
     queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex],
     staging: ['put', 'deleteAll'],
+    // A submit that fails ends like any failed deployment (no sandbox to save logs from, unless a redeploy took one over).
+    savedLogs: ['put'],
     idempotencyRecords: true,
     startsExecutions: true,
     sandboxes: true,

@@ -40,8 +40,8 @@ async function startOrchestrator(hostUrl: string): Promise<{ child: ChildProcess
   const child = start(
     STACK_MAIN,
     ['--port', '0', '--data-dir', join(workDir, 'data'), '--sandbox-host-url', hostUrl, '--sandbox-host-key', HOST_KEY, '--sweep-interval', '0'],
-    // The app below never becomes healthy; steps count as stuck after 1 s once no execution runs.
-    { HEALTH_TIMEOUT_SECONDS: '600', SWEEP_STUCK_AFTER_SECONDS: '1' },
+    // The app below never becomes healthy; a record counts as stuck 1 s after no execution runs it.
+    { HEALTH_TIMEOUT_SECONDS: '600', SWEEP_IN_FLIGHT_GRACE_SECONDS: '1' },
   );
   const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
   const state = JSON.parse(await readFile(join(workDir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string; operatorUrl: string };
@@ -79,7 +79,7 @@ describe('crash of the orchestrator', () => {
     // Assert
     expect(orphanedWhileDown.map((sandbox) => sandbox.sandboxId)).toEqual([midway.sandboxId]);
     expect(report.phases.stuck).toMatchObject({ marked: 1, killed: 1 });
-    expect(after.body).toMatchObject({ status: 'FAILED', error: { step: 'health', name: 'DeploymentStuckError', message: 'stuck in health' } });
+    expect(after.body).toMatchObject({ status: 'FAILED', error: { step: 'health', name: 'DeploymentStuckError', message: 'stuck in health: no execution runs it' } });
     expect(await hostSandboxes(hostUrl!)).toEqual([]);
   }, 120_000);
 });

@@ -124,7 +124,7 @@ describe('a redeploy whose API process dies', () => {
 
       // Act: the submit dies; then the stack, restarted, sweeps and the user deletes what is left
       await expect(submitDeployment(dependencies, { userId, request: await redeployRequest(previous.sandboxId) })).rejects.toThrow(/died/);
-      await runSweep(working, { stuckAfterSeconds: { PENDING: 0, CREATING: 0, UPLOADING: 0, STARTING: 0, CHECKING_HEALTH: 0 }, orphanGraceSeconds: 0 });
+      await runSweep(working, { inFlightGraceSeconds: 0, orphanGraceSeconds: 0 });
       const { items } = await working.deployments.listByOwner(userId);
       for (const record of items.filter((item) => item.deploymentId !== previous.deploymentId)) {
         await terminateDeployment(working, userId, record.deploymentId);

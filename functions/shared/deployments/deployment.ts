@@ -1,4 +1,4 @@
-import type { DeploymentStatus, DeploymentStep } from './deployment-status.ts';
+import type { DeploymentStatus, DeploymentStep, EndStatus } from './deployment-status.ts';
 import type { BuildPlan } from './build-plan/build-plan.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
@@ -57,6 +57,8 @@ export interface Deployment {
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;
+  /** While STOPPING: the status it ends in once its sandbox is gone. */
+  ending?: { to: EndStatus };
   /** When each status was entered. */
   timestamps: Partial<Record<DeploymentStatus, string>>;
   createdAt: string;

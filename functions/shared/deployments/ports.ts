@@ -11,7 +11,7 @@ export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps'
 
 /** Fields a status change (or a plain update) may set along with it. */
 export type TransitionChanges = Partial<
-  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan' | 'quotaSlots' | 'sandboxCreatedAt'>
+  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan' | 'quotaSlots' | 'sandboxCreatedAt' | 'ending'>
 >;
 
 export interface OwnerQuery {

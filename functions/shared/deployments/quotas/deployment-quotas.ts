@@ -6,7 +6,7 @@
  * crash) are reclaimed when the user reaches the limit, so usage always equals what is live.
  */
 import type { Deployment } from '../deployment.ts';
-import { IN_FLIGHT_STATUSES, isTerminal } from '../deployment-status.ts';
+import { isTerminal, SAGA_STATUSES } from '../deployment-status.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
 import { LifetimeOutOfBoundsError, QuotaExceededError } from '../errors.ts';
 import { limitsFor, QUOTA_WORDS, type QuotaLimits, type SlotQuota } from './quota-limits.ts';
@@ -127,7 +127,7 @@ async function reclaimStale(dependencies: Uses<'quotas' | 'deployments'>, userId
   for (const slot of held) {
     const record = await dependencies.deployments.get(slot.holder);
     const stale = record
-      ? isTerminal(record.status) || (quota === 'deploymentsInFlight' && !IN_FLIGHT_STATUSES.has(record.status))
+      ? isTerminal(record.status) || (quota === 'deploymentsInFlight' && !SAGA_STATUSES.has(record.status))
       : // No record: a request may still be creating it, unless it took the slot long ago.
         now - new Date(slot.heldAt).getTime() > UNRECORDED_HOLDER_GRACE_MS;
     if (!stale) continue;

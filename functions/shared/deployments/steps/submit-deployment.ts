@@ -10,7 +10,7 @@ import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-dep
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
 import { IllegalTransitionError, SandboxNotReusableError } from '../errors.ts';
-import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
+import { endDeployment } from './end-deployment.ts';
 import { releaseQuotaSlots, reserveQuotas, takeOverLiveSlot, userLimits } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
@@ -27,7 +27,7 @@ export interface SubmitDeploymentInput {
 }
 
 export async function submitDeployment(
-  dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes' | 'ownership' | 'quotas'>,
+  dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes' | 'ownership' | 'quotas' | 'logArchive'>,
   input: SubmitDeploymentInput,
 ): Promise<Deployment> {
   const { deployments, staging, workflows } = dependencies;
@@ -100,10 +100,10 @@ export async function submitDeployment(
     return await deployments.update(deploymentId, { executionArn });
   } catch (error) {
     const failure = { step: 'submit' as const, name: (error as Error).name ?? 'Error', message: (error as Error).message };
-    await deployments.transition(deploymentId, 'FAILED', { error: failure }).catch(() => undefined);
-    // A sandbox we took over is ours to end; one we did not get stays with its deployment.
-    if (handedOver) await killDeploymentSandboxes(dependencies, deploymentId, { reusedFrom: { deploymentId: previous!.deploymentId, sandboxId: previous!.sandboxId! } }).catch(() => undefined);
-    await staging.deleteAll(deploymentId).catch(() => undefined);
+    // Ended like any failed deployment: a sandbox it took over is its to kill, one it did not get
+    // stays with its deployment; its staged files and its quota go.
+    const record = await deployments.get(deploymentId).catch(() => undefined);
+    if (record) await endDeployment(dependencies, { deployment: record, to: 'FAILED', changes: { error: failure } }).catch(() => undefined);
     await releaseQuotaSlots(dependencies, { userId: input.userId, deploymentId, quotaSlots }).catch(() => undefined);
     throw error;
   }
