@@ -15,6 +15,7 @@ import { deploymentRepository, dynamoDbClient } from '../shared/runtime/deployme
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
+import { callbackUrlPolicy } from '../shared/runtime/callback-url-policy.ts';
 import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
 import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
 
@@ -30,7 +31,7 @@ function limitsFromEnvironment(): DeploymentLimits {
   };
 }
 
-const requestSchema = deploymentRequestSchema(limitsFromEnvironment());
+const requestSchema = deploymentRequestSchema(limitsFromEnvironment(), callbackUrlPolicy());
 
 interface SubmitInput {
   userId: string;

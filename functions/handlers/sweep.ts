@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import { runSweep } from '../shared/deployments/sweep/run-sweep.ts';
 import { SWEEP_PHASES } from '../shared/deployments/sweep/sweep-report.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from '../shared/deployments/sweep/sweep-options.ts';
-import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, sweepBookkeeping } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
@@ -37,7 +37,7 @@ export const handler = middy(async (_event: unknown, context: Context) => {
       staging: fileStaging(),
       logArchive: logArchive(),
       workflows: sagaWorkflows(),
-      bookkeeping: deploymentRepository(),
+      bookkeeping: sweepBookkeeping(),
       onError: (phase, error, subject) => logger.error('sweep item failed', { phase, subject, error: error as Error }),
     },
     {

@@ -50,6 +50,8 @@ export interface Deployment {
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;
+  /** Where each status change is POSTed as a signed webhook (options.callbackUrl of the request). */
+  callbackUrl?: string;
   /** When each status was entered. */
   timestamps: Partial<Record<DeploymentStatus, string>>;
   createdAt: string;

@@ -44,6 +44,7 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
     batchesTotal: batchMembers.length,
     createdAt: nowOf(dependencies).toISOString(),
+    ...(request.options.callbackUrl ? { callbackUrl: request.options.callbackUrl } : {}),
     ...(previous
       ? {
           sandboxId: previous.sandboxId,
