@@ -25,10 +25,14 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
+import { USER_PARTITION_PREFIX } from '../../functions/shared/adapters/dynamodb-webhook-secrets.ts';
 
 /** How long the logs of an ended deployment stay readable. */
 const SAVED_LOGS_RETENTION_DAYS = 14;
+import { AlarmNotifications } from './alarm-notifications.ts';
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
+import { jwtIssuerParameter } from './jwt-issuer.ts';
+import { LifecycleEvents } from './lifecycle-events.ts';
 import { FUNCTION_ACCESS } from './function-access.ts';
 import { HANDLERS, ROUTES, type HandlerName } from './handlers.ts';
 import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
@@ -38,7 +42,10 @@ export interface CodeRunnerStackProps extends StackProps {
   /** Name or ARN of the Secrets Manager secret that holds the AgentSphere API key. */
   agentSphereApiKeySecret: string;
   agentSphereDomain?: string;
-  /** JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. */
+  /**
+   * JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. The
+   * placeholder issuer synthesizes but is refused on deploy (jwt-issuer.ts).
+   */
   jwtIssuer: string;
   jwtAudience: string[];
   logRetention?: RetentionDays;
@@ -46,6 +53,8 @@ export interface CodeRunnerStackProps extends StackProps {
   projectRoot: string;
   /** How often the sweep runs. */
   sweepInterval?: Duration;
+  /** Subscribed to the alarm topic (context `alarmEmail`). */
+  alarmEmail?: string;
 }
 
 interface FunctionSettings {
@@ -62,6 +71,9 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   apiKeepalive: { timeout: Duration.seconds(15) },
   apiDeploymentHealth: { timeout: Duration.seconds(15) },
   apiDeploymentLogs: { timeout: Duration.seconds(29) },
+  apiDeploymentEvents: { timeout: Duration.seconds(10) },
+  apiGetWebhookSecret: { timeout: Duration.seconds(10) },
+  apiRotateWebhookSecret: { timeout: Duration.seconds(10) },
   apiOpenApi: { timeout: Duration.seconds(5), memorySize: 256 },
   create: { timeout: Duration.seconds(80) },
   uploadBatch: { timeout: Duration.seconds(110), memorySize: 1024 },
@@ -71,6 +83,8 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   kill: { timeout: Duration.seconds(110) },
   sweep: { timeout: Duration.minutes(2) },
   executionStatusChange: { timeout: Duration.seconds(110) },
+  // Three attempts of at most 5 s with backoff between them.
+  deliverWebhook: { timeout: Duration.seconds(30), memorySize: 256 },
 };
 
 /** What Powertools idempotency does with its records. */
@@ -103,6 +117,8 @@ export class CodeRunnerStack extends Stack {
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
   readonly cleanupDeadLetters: Queue;
+  readonly lifecycleEvents: LifecycleEvents;
+  readonly alarmNotifications: AlarmNotifications;
 
   constructor(scope: Construct, id: string, props: CodeRunnerStackProps) {
     super(scope, id, props);
@@ -141,6 +157,8 @@ export class CodeRunnerStack extends Stack {
       // Housekeeping items (the sweep's claims) expire; correctness never waits for TTL.
       timeToLiveAttribute: DEPLOYMENTS_TABLE_KEYS.timeToLive,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the table (a console click, a stack replaced by hand) needs this turned off first.
+      deletionProtection: true,
     });
 
     this.idempotencyTable = new TableV2(this, 'Idempotency', {
@@ -197,6 +215,11 @@ export class CodeRunnerStack extends Stack {
     ) as Record<HandlerName, NodejsFunction>;
     const fns = this.functions;
 
+    this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { deliverWebhook: fns.deliverWebhook });
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      if (FUNCTION_ACCESS[name].publishesEvents) fns[name].addEnvironment('EVENT_BUS_NAME', this.lifecycleEvents.bus.eventBusName);
+    }
+
     this.stateMachine = new DeploymentStateMachine(this, 'DeploymentSaga', {
       create: fns.create,
       uploadBatch: fns.uploadBatch,
@@ -212,7 +235,7 @@ export class CodeRunnerStack extends Stack {
 
     this.api = new HttpApi(this, 'Api', {
       description: 'CodeRunner: deploy projects into sandboxes',
-      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, { jwtAudience: props.jwtAudience }),
+      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', jwtIssuerParameter(this, props.jwtIssuer), { jwtAudience: props.jwtAudience }),
       // The default stage is added below, with access logs (the API's own default stage takes no log settings).
       createDefaultStage: false,
     });
@@ -246,10 +269,13 @@ export class CodeRunnerStack extends Stack {
       }
     }
 
+    this.alarmNotifications = new AlarmNotifications(this, 'AlarmNotifications', props.alarmEmail ? { email: props.alarmEmail } : {});
     this.cleanupDeadLetters = this.#backstops(props);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EventBusName', { value: this.lifecycleEvents.bus.eventBusName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmNotifications.topic.topicArn });
   }
 
   /**
@@ -301,9 +327,16 @@ export class CodeRunnerStack extends Stack {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-    alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors'));
-    alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled'));
-    alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible());
+    this.alarmNotifications.notify(
+      alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors')),
+      alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled')),
+      alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
+      alarm(
+        'WebhookDeadLettersAlarm',
+        'A webhook failed every retry (its event is in the webhook dead-letter queue)',
+        this.lifecycleEvents.webhookDeadLetters.metricApproximateNumberOfMessagesVisible(),
+      ),
+    );
     return deadLetters;
   }
 
@@ -387,6 +420,18 @@ export class CodeRunnerStack extends Stack {
       );
     }
     if (access.sandboxes) apiKeySecret.grantRead(fn);
+
+    if (access.publishesEvents) {
+      this.lifecycleEvents.bus.grantPutEventsTo(fn);
+      // The event's history item, next to the record.
+      if (!access.deploymentItems?.includes('PutItem')) allow(['dynamodb:PutItem'], [table]);
+    }
+    if (access.readsEventHistory) {
+      allow(['dynamodb:Query'], [table], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] } });
+    }
+    if (access.webhookSecrets) {
+      allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [table], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${USER_PARTITION_PREFIX}*`] } });
+    }
   }
 
   /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */

@@ -35,6 +35,15 @@ export interface FunctionAccess {
   describesExecutions?: boolean;
   /** Calls AgentSphere, so reads its API key secret. */
   sandboxes?: boolean;
+  /**
+   * Changes statuses, so publishes each change (PublishingDeploymentRepository): PutEvents on the
+   * stack's bus, and PutItem of the event in the deployment's history.
+   */
+  publishesEvents?: boolean;
+  /** Reads a deployment's event history (DynamoDbEventHistory.list): Query on the table, deployment partitions only. */
+  readsEventHistory?: boolean;
+  /** Reads and writes the users' webhook secrets (DynamoDbWebhookSecrets): GetItem and PutItem on `USER#` items only. */
+  webhookSecrets?: boolean;
 }
 
 /** listByOwner: a caller's history, and a project's when projectId is given. */
@@ -54,23 +63,29 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     idempotencyRecords: true,
     startsExecutions: true,
     sandboxes: true,
+    publishesEvents: true,
   },
   apiGetDeployment: { deploymentItems: READ },
   // terminateDeployment (endDeployment): save the logs, kill, record, delete the staged files.
-  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
+  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, publishesEvents: true },
   apiListDeployments: { queriedIndexes: OWNER_INDEXES },
   apiListSandboxes: { queriedIndexes: OWNER_INDEXES },
   apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true },
   apiDeploymentHealth: { deploymentItems: READ, sandboxes: true },
   // Live logs from the sandbox; once ended, the saved ones.
   apiDeploymentLogs: { deploymentItems: READ, savedLogs: ['get'], sandboxes: true },
+  apiDeploymentEvents: { deploymentItems: READ, readsEventHistory: true },
+  apiGetWebhookSecret: { webhookSecrets: true },
+  apiRotateWebhookSecret: { webhookSecrets: true },
   apiOpenApi: {},
-  create: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
+  create: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
   uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true },
-  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
-  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
+  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
+  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, publishesEvents: true },
+  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, publishesEvents: true },
+  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, publishesEvents: true },
+  // Signs with the owner's secret (made on first use) and POSTs; it reads no deployment.
+  deliverWebhook: { webhookSecrets: true },
   // The sweep also keeps its claims and cursors in the table (PutItem).
   sweep: {
     deploymentItems: READ_PUT_UPDATE,
@@ -79,5 +94,6 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     savedLogs: ['put'],
     describesExecutions: true,
     sandboxes: true,
+    publishesEvents: true,
   },
 };
