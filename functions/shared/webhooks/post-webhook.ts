@@ -66,7 +66,7 @@ export async function postWebhook(post: WebhookPost): Promise<WebhookAnswer> {
 }
 
 /** dns.lookup, refusing every answer that contains an address the policy does not allow. */
-function checkedLookup(policy: CallbackUrlPolicy): LookupFunction {
+export function checkedLookup(policy: CallbackUrlPolicy): LookupFunction {
   return (hostname, options, callback) => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
       if (error) return callback(error, '', 0);
