@@ -92,6 +92,7 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
         const problem = callbackUrlProblem(url, callbackUrls);
         if (problem) context.addIssue({ code: 'custom', message: problem });
       })
+      .describe('https URL, no userinfo, not a loopback, link-local, private or metadata address: each status change is POSTed to it, signed')
       .optional(),
   });
   return z
