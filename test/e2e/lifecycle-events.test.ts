@@ -208,6 +208,25 @@ describe('GET /deployments/{id}/events', () => {
     expect(answer.body.items[0]).toMatchObject({ eventId: `${deploymentId}:PENDING`, deploymentId, projectId: 'events-route', userId: 'test-user', previousStatus: null });
   });
 
+  it('records the failure of a deployment that fails, with the failed step and the error, after the cleanup', async () => {
+    // Prepare
+    const accepted = await fixture.api.deploy({ projectId: 'events-failing', files: await projectFiles('hello-node'), options: { port: await freshPort(), startCommand: 'node no-such-file.js' } });
+    const deploymentId = accepted.body.deploymentId as string;
+    const failed = await fixture.api.waitForStatus(deploymentId, ['FAILED']);
+
+    // Act
+    const answer = await eventually(
+      () => fixture.api.request('GET', `/deployments/${deploymentId}/events`),
+      (found) => found.body?.items?.some((event: DeploymentEvent) => event.status === 'FAILED'),
+    );
+
+    // Assert
+    const items = answer.body.items as DeploymentEvent[];
+    expect(items.map((event) => event.status).slice(0, 4)).toEqual(['PENDING', 'CREATING', 'UPLOADING', 'STARTING']);
+    expect(items.at(-1)).toMatchObject({ status: 'FAILED', previousStatus: items.at(-2)!.status, step: failed.error.step, error: failed.error });
+    expect(failed.error.name).toMatch(/^(StartFailedError|AppExitedError)$/);
+  });
+
   it("answers 404 for another user's deployment", async () => {
     // Prepare
     const accepted = await fixture.api.deploy({ projectId: 'events-private', files: await projectFiles('hello-node'), options: { port: await freshPort(), startCommand: 'node server.js' } });
