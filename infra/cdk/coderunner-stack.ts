@@ -25,7 +25,7 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
-import { USER_PARTITION_PREFIX } from '../../functions/shared/adapters/dynamodb-webhook-secrets.ts';
+import { WEBHOOK_SECRETS_KEY } from '../../functions/shared/adapters/dynamodb-webhook-secrets.ts';
 
 /** How long the logs of an ended deployment stay readable. */
 const SAVED_LOGS_RETENTION_DAYS = 14;
@@ -112,6 +112,7 @@ export class CodeRunnerStack extends Stack {
   readonly functions: Record<HandlerName, NodejsFunction>;
   readonly deploymentsTable: TableV2;
   readonly idempotencyTable: TableV2;
+  readonly webhookSecretsTable: TableV2;
   readonly stagingBucket: Bucket;
   readonly stagingAccessLogs: Bucket;
   readonly stateMachine: DeploymentStateMachine;
@@ -168,6 +169,16 @@ export class CodeRunnerStack extends Stack {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    // Its own table: only the roles that sign webhooks or show the secret may read it.
+    this.webhookSecretsTable = new TableV2(this, 'WebhookSecrets', {
+      partitionKey: { name: WEBHOOK_SECRETS_KEY, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Losing it would break every receiver's signature check.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
     this.stagingAccessLogs = new Bucket(this, 'StagingAccessLogs', {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       // Server access log delivery supports SSE-S3 only.
@@ -203,6 +214,7 @@ export class CodeRunnerStack extends Stack {
     const environment: Record<string, string> = {
       DEPLOYMENTS_TABLE: this.deploymentsTable.tableName,
       IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
+      WEBHOOK_SECRETS_TABLE: this.webhookSecretsTable.tableName,
       STAGING_BUCKET: this.stagingBucket.bucketName,
       AGENTSPHERE_API_KEY_SECRET: apiKeySecret.secretArn,
       AGENTSPHERE_DOMAIN: props.agentSphereDomain ?? 'agentsphere.run',
@@ -429,9 +441,7 @@ export class CodeRunnerStack extends Stack {
     if (access.readsEventHistory) {
       allow(['dynamodb:Query'], [table], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] } });
     }
-    if (access.webhookSecrets) {
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [table], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${USER_PARTITION_PREFIX}*`] } });
-    }
+    if (access.webhookSecrets) allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [this.webhookSecretsTable.tableArn]);
   }
 
   /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */

@@ -42,7 +42,7 @@ export interface FunctionAccess {
   publishesEvents?: boolean;
   /** Reads a deployment's event history (DynamoDbEventHistory.list): Query on the table, deployment partitions only. */
   readsEventHistory?: boolean;
-  /** Reads and writes the users' webhook secrets (DynamoDbWebhookSecrets): GetItem and PutItem on `USER#` items only. */
+  /** Reads and writes the users' webhook secrets (DynamoDbWebhookSecrets): GetItem and PutItem on their own table. */
   webhookSecrets?: boolean;
 }
 

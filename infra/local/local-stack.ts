@@ -39,7 +39,7 @@ import { STATUS_CHANGED, type DeploymentEvent } from '../../functions/shared/dep
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const API_KEY_SECRET_NAME = 'coderunner/agentsphere-api-key';
-const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency' };
+const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency', webhookSecrets: 'coderunner-webhook-secrets' };
 const STAGING_BUCKET = 'coderunner-staging';
 const EVENT_BUS_NAME = 'coderunner-events';
 /** App URLs are `http://<port>-<sandbox>.agentsphere.localhost:<host port>/`: loopback by name. */
@@ -153,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       S3_FORCE_PATH_STYLE: 'true',
       DEPLOYMENTS_TABLE: TABLE_NAMES.deployments,
       IDEMPOTENCY_TABLE: TABLE_NAMES.idempotency,
+      WEBHOOK_SECRETS_TABLE: TABLE_NAMES.webhookSecrets,
       STAGING_BUCKET,
       STATE_MACHINE_ARN,
       AGENTSPHERE_API_KEY_SECRET: API_KEY_SECRET_NAME,
@@ -164,6 +165,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamoDbClient = new DynamoDBClient({ endpoint: dynamoDb.endpoint });
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.deploymentsTable, TABLE_NAMES.deployments));
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.idempotencyTable, TABLE_NAMES.idempotency));
+    await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.webhookSecretsTable, TABLE_NAMES.webhookSecrets));
     dynamoDbClient.destroy();
 
     handlers = await loadHandlers(options.wrapHandler);

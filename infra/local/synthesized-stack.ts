@@ -19,7 +19,14 @@ export interface SynthesizedStack {
   /** Function logical id → handler name. */
   handlerByLogicalId: Record<string, HandlerName>;
   /** Logical ids of the stack's main resources. */
-  logicalIds: { deploymentsTable: string; idempotencyTable: string; stagingBucket: string; stateMachine: string; eventBus: string };
+  logicalIds: {
+    deploymentsTable: string;
+    idempotencyTable: string;
+    webhookSecretsTable: string;
+    stagingBucket: string;
+    stateMachine: string;
+    eventBus: string;
+  };
 }
 
 /** What the synthesized template is made from (the CDK app imports these). */
@@ -41,6 +48,7 @@ export async function synthesizeStack(context: Record<string, unknown> = {}): Pr
     logicalIds: {
       deploymentsTable: logicalId(stack.deploymentsTable),
       idempotencyTable: logicalId(stack.idempotencyTable),
+      webhookSecretsTable: logicalId(stack.webhookSecretsTable),
       stagingBucket: logicalId(stack.stagingBucket),
       stateMachine: logicalId(stack.stateMachine.stateMachine),
       eventBus: logicalId(stack.lifecycleEvents.bus),

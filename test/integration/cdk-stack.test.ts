@@ -677,16 +677,32 @@ describe('lifecycle events', () => {
     expect(JSON.stringify(alarm?.Properties?.Dimensions)).toContain(deadLetters);
   });
 
-  it.each(['apiGetWebhookSecret', 'apiRotateWebhookSecret', 'deliverWebhook'] as const)('lets %s reach only the users\' items of the table', (name) => {
+  it('lets only the functions that sign webhooks or show the secret reach the webhook secrets table', () => {
     // Prepare
-    const statements = statementsOfFunction(name).filter((statement) => touches(statement, synthesized.logicalIds.deploymentsTable));
+    const secretsTable = synthesized.logicalIds.webhookSecretsTable;
 
     // Act
-    const unscoped = statements.filter((statement: any) => !statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']?.every((key: string) => key.startsWith('USER#')));
+    const roles = [...new Set(allStatements.filter(({ statement }) => touches(statement, secretsTable)).map(({ role }) => role))].sort();
 
     // Assert
-    expect(statements.length).toBeGreaterThan(0);
-    expect(unscoped).toEqual([]);
+    expect(roles).toEqual(['apiGetWebhookSecret', 'apiRotateWebhookSecret', 'deliverWebhook'].map((name) => roleOfFunction(logicalIdOf(name as HandlerName))).sort());
+  });
+
+  it.each(['apiGetWebhookSecret', 'apiRotateWebhookSecret', 'deliverWebhook'] as const)('gives %s no access to the deployments table', (name) => {
+    // Prepare
+    const statements = statementsOfFunction(name);
+
+    // Act
+    const onDeployments = statements.filter((statement) => touches(statement, synthesized.logicalIds.deploymentsTable));
+
+    // Assert
+    expect(onDeployments).toEqual([]);
+  });
+
+  it('protects the webhook secrets table from deletion and keeps its point-in-time recovery', () => {
+    const table = resources[synthesized.logicalIds.webhookSecretsTable]!;
+
+    expect(table.Properties!.Replicas[0]).toMatchObject({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
   });
 });
 

@@ -1,6 +1,5 @@
 /**
- * The users' webhook secrets in the deployments table (dynalite, the table from the CDK
- * template): made once on first use, whatever races; rotated with the previous one signing for a day.
+ * The users' webhook secrets in their table (dynalite, the table from the CDK template): made once on first use, whatever races; rotated with the previous one signing for a day.
  */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,7 +8,7 @@ import { DynamoDbWebhookSecrets } from '../../functions/shared/adapters/dynamodb
 import { rotateWebhookSecret, signingSecrets, webhookSecretOf, webhookSecretView } from '../../functions/shared/webhooks/webhook-secret.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb, type LocalDynamoDb } from '../../infra/local/aws/local-dynamodb.ts';
 
-const TABLE_NAME = 'secrets-test-deployments';
+const TABLE_NAME = 'secrets-test-webhook-secrets';
 let dynamoDb: LocalDynamoDb;
 let client: DynamoDBClient;
 let secrets: DynamoDbWebhookSecrets;
@@ -18,7 +17,7 @@ beforeAll(async () => {
   const { template, logicalIds } = inject('synthesizedStack');
   dynamoDb = await startLocalDynamoDb();
   client = new DynamoDBClient({ endpoint: dynamoDb.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await ensureTable(client, createTableInput(template, logicalIds.deploymentsTable, TABLE_NAME));
+  await ensureTable(client, createTableInput(template, logicalIds.webhookSecretsTable, TABLE_NAME));
   secrets = new DynamoDbWebhookSecrets({ client, tableName: TABLE_NAME });
 });
 

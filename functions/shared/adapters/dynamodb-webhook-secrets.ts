@@ -1,15 +1,14 @@
 /**
- * Webhook secrets in the deployments table, one item per user (`USER#<userId>` / `WEBHOOK_SECRET`):
- * encrypted at rest with the table, reachable only by the roles granted `USER#*` items (a
- * dynamodb:LeadingKeys condition in the stack), one conditional write per change.
+ * Webhook secrets in their own DynamoDB table, one item per user: encrypted at rest, readable
+ * only by the roles that sign webhooks or show the secret to its owner, one conditional write
+ * per change.
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { WebhookSecret, WebhookSecrets } from '../webhooks/webhook-secret.ts';
 
-/** The partition prefix of per-user items; the stack scopes the webhook roles to it. */
-export const USER_PARTITION_PREFIX = 'USER#';
-const SECRET_SORT_KEY = 'WEBHOOK_SECRET';
+/** The table's partition key; the CDK stack declares the same. */
+export const WEBHOOK_SECRETS_KEY = 'userId';
 
 export interface DynamoDbWebhookSecretsOptions {
   client: DynamoDBClient;
@@ -33,7 +32,7 @@ export class DynamoDbWebhookSecrets implements WebhookSecrets {
   async createIfAbsent(userId: string, secret: WebhookSecret): Promise<WebhookSecret> {
     try {
       await this.#documents.send(
-        new PutCommand({ TableName: this.#tableName, Item: { ...keyOf(userId), ...secret }, ConditionExpression: 'attribute_not_exists(pk)' }),
+        new PutCommand({ TableName: this.#tableName, Item: { ...keyOf(userId), ...secret }, ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': WEBHOOK_SECRETS_KEY } }),
       );
       return secret;
     } catch (error) {
@@ -63,7 +62,7 @@ export class DynamoDbWebhookSecrets implements WebhookSecrets {
 }
 
 function keyOf(userId: string) {
-  return { pk: `${USER_PARTITION_PREFIX}${userId}`, sk: SECRET_SORT_KEY };
+  return { [WEBHOOK_SECRETS_KEY]: userId };
 }
 
 function toSecret(item: Record<string, unknown>): WebhookSecret {

@@ -1,4 +1,4 @@
-/** The users' webhook secrets (in the deployments table), built once per Lambda container. */
+/** The users' webhook secrets (their own DynamoDB table, WEBHOOK_SECRETS_TABLE), built once per Lambda container. */
 import { DynamoDbWebhookSecrets } from '../adapters/dynamodb-webhook-secrets.ts';
 import { dynamoDbClient } from './deployments-table.ts';
 import { requiredEnv } from './environment.ts';
@@ -6,6 +6,6 @@ import { requiredEnv } from './environment.ts';
 let secrets: DynamoDbWebhookSecrets | undefined;
 
 export function webhookSecrets(): DynamoDbWebhookSecrets {
-  secrets ??= new DynamoDbWebhookSecrets({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });
+  secrets ??= new DynamoDbWebhookSecrets({ client: dynamoDbClient(), tableName: requiredEnv('WEBHOOK_SECRETS_TABLE') });
   return secrets;
 }
