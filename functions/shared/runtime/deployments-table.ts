@@ -5,7 +5,6 @@
  * Every status written through `deploymentRepository()` also publishes its "Deployment Status
  * Changed" event (the bus and the deployment's history), so no status path can forget to.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDbDeploymentRepository } from '../adapters/dynamodb-deployment-repository.ts';
 import { DynamoDbEventHistory } from '../adapters/dynamodb-event-history.ts';
@@ -13,20 +12,18 @@ import { DeploymentEventPublisher, type EventTarget } from '../deployments/event
 import type { DeploymentEvent } from '../deployments/events/deployment-event.ts';
 import { PublishingDeploymentRepository } from '../deployments/events/publishing-deployment-repository.ts';
 import type { DeploymentRepository, SweepBookkeeping } from '../deployments/ports.ts';
+import { dynamoDbClient } from './dynamodb-client.ts';
 import { deploymentEventBus } from './event-bus.ts';
 import { requiredEnv } from './environment.ts';
 import { logger, METRIC, metrics } from './observability.ts';
 
-let client: DynamoDBClient | undefined;
 let table: DynamoDbDeploymentRepository | undefined;
 let repository: PublishingDeploymentRepository | undefined;
 let history: DynamoDbEventHistory | undefined;
 let publisher: DeploymentEventPublisher | undefined;
 
-export function dynamoDbClient(): DynamoDBClient {
-  client ??= new DynamoDBClient({});
-  return client;
-}
+// Kept here too: handlers import the client from this module.
+export { dynamoDbClient };
 
 function deploymentsTable(): DynamoDbDeploymentRepository {
   table ??= new DynamoDbDeploymentRepository({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });

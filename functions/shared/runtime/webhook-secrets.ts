@@ -1,6 +1,6 @@
 /** The users' webhook secrets (their own DynamoDB table, WEBHOOK_SECRETS_TABLE), built once per Lambda container. */
 import { DynamoDbWebhookSecrets } from '../adapters/dynamodb-webhook-secrets.ts';
-import { dynamoDbClient } from './deployments-table.ts';
+import { dynamoDbClient } from './dynamodb-client.ts';
 import { requiredEnv } from './environment.ts';
 
 let secrets: DynamoDbWebhookSecrets | undefined;
