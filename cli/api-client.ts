@@ -4,7 +4,7 @@
  */
 import type { CliConfig } from './config.ts';
 import { CliError } from './errors.ts';
-import type { DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, QuotaView, SandboxView } from './api-types.ts';
+import type { DeploymentEvent, DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, QuotaView, SandboxView } from './api-types.ts';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
@@ -60,6 +60,11 @@ export class ApiClient {
 
   deleteDeployment(deploymentId: string): Promise<DeploymentView> {
     return this.#request('DELETE', `/deployments/${encodeURIComponent(deploymentId)}`, { deploymentId });
+  }
+
+  /** The deployment's status changes, oldest first. */
+  async events(deploymentId: string): Promise<DeploymentEvent[]> {
+    return (await this.#request<{ items: DeploymentEvent[] }>('GET', `/deployments/${encodeURIComponent(deploymentId)}/events`, { deploymentId })).items;
   }
 
   health(deploymentId: string): Promise<LiveHealth> {

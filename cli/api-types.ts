@@ -67,6 +67,22 @@ export interface DeploymentView {
   timestamps: { createdAt: string; updatedAt: string } & Partial<Record<DeploymentStatus, string>>;
 }
 
+/** One status change (`GET /deployments/{id}/events`, and the body of a webhook). */
+export interface DeploymentEvent {
+  eventId: string;
+  deploymentId: string;
+  projectId: string;
+  status: DeploymentStatus;
+  previousStatus: DeploymentStatus | null;
+  step: string | null;
+  sandboxId: string | null;
+  url: string | null;
+  error: DeploymentFailure | null;
+  replacedBy: string | null;
+  version: number;
+  time: string;
+}
+
 export interface SandboxView {
   sandboxId: string | null;
   deploymentId: string;

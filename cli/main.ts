@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { deploy, type DeployOptions } from './commands/deploy.ts';
+import { events, type EventsOptions } from './commands/events.ts';
 import { health, type HealthOptions } from './commands/health.ts';
 import { kill, type KillOptions } from './commands/kill.ts';
 import { logs, type LogsOptions } from './commands/logs.ts';
@@ -127,6 +128,13 @@ function buildProgram(): Command {
     .option('--npm-debug', "include npm's debug logs (left out by default)")
     .option('--json', 'print JSON (with -f: one JSON object per line)')
     .action((id: string, options: LogsOptions, command: Command) => exitWith(logs(id, options, contextOf(command))));
+
+  program
+    .command('events')
+    .description('print a deployment\'s status changes, oldest first (the webhook events, kept 30 days)')
+    .argument('<id>', 'deployment id')
+    .option('--json', 'print JSON')
+    .action((id: string, options: EventsOptions, command: Command) => exitWith(events(id, options, contextOf(command))));
 
   program
     .command('health')

@@ -11,11 +11,12 @@ import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
 import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
-import { deploymentRepository, dynamoDbClient, quotaStore } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, dynamoDbClient, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
+import { callbackUrlPolicy } from '../shared/runtime/callback-url-policy.ts';
 import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
 import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
 
@@ -31,7 +32,7 @@ function limitsFromEnvironment(): DeploymentLimits {
   };
 }
 
-const requestSchema = deploymentRequestSchema(limitsFromEnvironment());
+const requestSchema = deploymentRequestSchema(limitsFromEnvironment(), callbackUrlPolicy());
 
 interface SubmitInput {
   userId: string;
@@ -54,7 +55,7 @@ async function submit({ userId, request }: SubmitInput): Promise<DeploymentView>
       staging: fileStaging(),
       workflows: sagaWorkflows(),
       sandboxes: sandboxProvider(),
-      ownership: deploymentRepository(),
+      ownership: sandboxOwnership(),
       quotas: quotaStore(),
       logArchive: logArchive(),
     },

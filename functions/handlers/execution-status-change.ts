@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { cleanUpAfterExecution } from '../shared/deployments/steps/clean-up-after-execution.ts';
 import { validateEvent } from '../shared/middleware/validate-event.ts';
-import { deploymentRepository, quotaStore } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { withInvocationDeadline } from '../shared/runtime/invocation-deadline.ts';
@@ -31,7 +31,7 @@ export const handler = middy(
   withInvocationDeadline(async (event: StatusChangeEvent, _context: Context) => {
     const { detail } = event;
     logger.appendKeys({ deploymentId: detail.name, execution: detail.executionArn });
-    const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: deploymentRepository(), quotas: quotaStore() }, detail);
+    const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: sandboxOwnership(), quotas: quotaStore() }, detail);
     logger.info('cleaned up after the execution ended', { status: detail.status, result });
     return result;
   }),

@@ -11,7 +11,7 @@ import type { Context } from 'aws-lambda';
 import { runSweep } from '../shared/deployments/sweep/run-sweep.ts';
 import { SWEEP_PHASES } from '../shared/deployments/sweep/sweep-report.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from '../shared/deployments/sweep/sweep-options.ts';
-import { deploymentRepository, quotaStore } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, quotaStore, sandboxOwnership, sweepBookkeeping } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
@@ -39,8 +39,8 @@ export const handler = middy(
         staging: fileStaging(),
         logArchive: logArchive(),
         workflows: sagaWorkflows(),
-        bookkeeping: deploymentRepository(),
-        ownership: deploymentRepository(),
+        bookkeeping: sweepBookkeeping(),
+        ownership: sandboxOwnership(),
         quotas: quotaStore(),
         onError: (phase, error, subject) => logger.error('sweep item failed', { phase, subject, error: error as Error }),
       },

@@ -42,10 +42,14 @@ function quotaEnvironment(limits: QuotaLimits): Record<string, string> {
     MAX_SANDBOX_LIFETIME_SECONDS: String(limits.maxSandboxLifetimeSeconds),
   };
 }
+import { WEBHOOK_SECRETS_KEY } from '../../functions/shared/adapters/dynamodb-webhook-secrets.ts';
 
 /** How long the logs of an ended deployment stay readable. */
 const SAVED_LOGS_RETENTION_DAYS = 14;
+import { AlarmNotifications } from './alarm-notifications.ts';
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
+import { jwtIssuerParameter } from './jwt-issuer.ts';
+import { LifecycleEvents } from './lifecycle-events.ts';
 import { FUNCTION_ACCESS } from './function-access.ts';
 import { HANDLERS, ROUTES, type HandlerName } from './handlers.ts';
 import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
@@ -55,7 +59,10 @@ export interface CodeRunnerStackProps extends StackProps {
   /** Name or ARN of the Secrets Manager secret that holds the AgentSphere API key. */
   agentSphereApiKeySecret: string;
   agentSphereDomain?: string;
-  /** JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. */
+  /**
+   * JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. The
+   * placeholder issuer synthesizes but is refused on deploy (jwt-issuer.ts).
+   */
   jwtIssuer: string;
   jwtAudience: string[];
   logRetention?: RetentionDays;
@@ -67,6 +74,8 @@ export interface CodeRunnerStackProps extends StackProps {
   quotas?: Partial<QuotaLimits>;
   /** Requests per second across the HTTP API, and the burst above it. */
   apiThrottle?: { rateLimit: number; burstLimit: number };
+  /** Subscribed to the alarm topic (context `alarmEmail`). */
+  alarmEmail?: string;
 }
 
 interface FunctionSettings {
@@ -86,6 +95,9 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   apiKeepalive: { timeout: Duration.seconds(15) },
   apiDeploymentHealth: { timeout: Duration.seconds(15) },
   apiDeploymentLogs: { timeout: Duration.seconds(29) },
+  apiDeploymentEvents: { timeout: Duration.seconds(10) },
+  apiGetWebhookSecret: { timeout: Duration.seconds(10) },
+  apiRotateWebhookSecret: { timeout: Duration.seconds(10) },
   apiOpenApi: { timeout: Duration.seconds(5), memorySize: 256 },
   apiQuotas: { timeout: Duration.seconds(10) },
   create: { timeout: Duration.seconds(80) },
@@ -97,6 +109,8 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   // One sweep at a time: concurrent ones would only race for the same claims.
   sweep: { timeout: Duration.minutes(2), reservedConcurrency: 1 },
   executionStatusChange: { timeout: Duration.seconds(110) },
+  // Three attempts of at most 5 s with backoff between them.
+  deliverWebhook: { timeout: Duration.seconds(30), memorySize: 256 },
 };
 
 /** What Powertools idempotency does with its records. */
@@ -124,11 +138,14 @@ export class CodeRunnerStack extends Stack {
   readonly functions: Record<HandlerName, NodejsFunction>;
   readonly deploymentsTable: TableV2;
   readonly idempotencyTable: TableV2;
+  readonly webhookSecretsTable: TableV2;
   readonly stagingBucket: Bucket;
   readonly stagingAccessLogs: Bucket;
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
   readonly cleanupDeadLetters: Queue;
+  readonly lifecycleEvents: LifecycleEvents;
+  readonly alarmNotifications: AlarmNotifications;
 
   constructor(scope: Construct, id: string, props: CodeRunnerStackProps) {
     super(scope, id, props);
@@ -173,6 +190,8 @@ export class CodeRunnerStack extends Stack {
       // Housekeeping items (the sweep's claims) expire; correctness never waits for TTL.
       timeToLiveAttribute: DEPLOYMENTS_TABLE_KEYS.timeToLive,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the table (a console click, a stack replaced by hand) needs this turned off first.
+      deletionProtection: true,
     });
 
     this.idempotencyTable = new TableV2(this, 'Idempotency', {
@@ -180,6 +199,16 @@ export class CodeRunnerStack extends Stack {
       timeToLiveAttribute: 'expiration',
       billing: Billing.onDemand(),
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Its own table: only the roles that sign webhooks or show the secret may read it.
+    this.webhookSecretsTable = new TableV2(this, 'WebhookSecrets', {
+      partitionKey: { name: WEBHOOK_SECRETS_KEY, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Losing it would break every receiver's signature check.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.stagingAccessLogs = new Bucket(this, 'StagingAccessLogs', {
@@ -217,6 +246,7 @@ export class CodeRunnerStack extends Stack {
     const environment: Record<string, string> = {
       DEPLOYMENTS_TABLE: this.deploymentsTable.tableName,
       IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
+      WEBHOOK_SECRETS_TABLE: this.webhookSecretsTable.tableName,
       STAGING_BUCKET: this.stagingBucket.bucketName,
       AGENTSPHERE_API_KEY_SECRET: apiKeySecret.secretArn,
       AGENTSPHERE_DOMAIN: props.agentSphereDomain ?? 'agentsphere.run',
@@ -229,6 +259,11 @@ export class CodeRunnerStack extends Stack {
       (Object.keys(HANDLERS) as HandlerName[]).map((name) => [name, this.#function(name, props, environment)]),
     ) as Record<HandlerName, NodejsFunction>;
     const fns = this.functions;
+
+    this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { deliverWebhook: fns.deliverWebhook });
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      if (FUNCTION_ACCESS[name].publishesEvents) fns[name].addEnvironment('EVENT_BUS_NAME', this.lifecycleEvents.bus.eventBusName);
+    }
 
     this.stateMachine = new DeploymentStateMachine(this, 'DeploymentSaga', {
       create: fns.create,
@@ -245,7 +280,7 @@ export class CodeRunnerStack extends Stack {
 
     this.api = new HttpApi(this, 'Api', {
       description: 'CodeRunner: deploy projects into sandboxes',
-      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, { jwtAudience: props.jwtAudience }),
+      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', jwtIssuerParameter(this, props.jwtIssuer), { jwtAudience: props.jwtAudience }),
       // The default stage is added below, with access logs (the API's own default stage takes no log settings).
       createDefaultStage: false,
     });
@@ -281,10 +316,13 @@ export class CodeRunnerStack extends Stack {
       }
     }
 
+    this.alarmNotifications = new AlarmNotifications(this, 'AlarmNotifications', props.alarmEmail ? { email: props.alarmEmail } : {});
     this.cleanupDeadLetters = this.#backstops(props);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EventBusName', { value: this.lifecycleEvents.bus.eventBusName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmNotifications.topic.topicArn });
   }
 
   /**
@@ -336,9 +374,16 @@ export class CodeRunnerStack extends Stack {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-    alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors'));
-    alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled'));
-    alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible());
+    this.alarmNotifications.notify(
+      alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors')),
+      alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled')),
+      alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
+      alarm(
+        'WebhookDeadLettersAlarm',
+        'A webhook failed every retry (its event is in the webhook dead-letter queue)',
+        this.lifecycleEvents.webhookDeadLetters.metricApproximateNumberOfMessagesVisible(),
+      ),
+    );
     return deadLetters;
   }
 
@@ -428,6 +473,16 @@ export class CodeRunnerStack extends Stack {
       );
     }
     if (access.sandboxes) apiKeySecret.grantRead(fn);
+
+    if (access.publishesEvents) {
+      this.lifecycleEvents.bus.grantPutEventsTo(fn);
+      // The event's history item, next to the record.
+      if (!access.deploymentItems?.includes('PutItem')) allow(['dynamodb:PutItem'], [table]);
+    }
+    if (access.readsEventHistory) {
+      allow(['dynamodb:Query'], [table], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] } });
+    }
+    if (access.webhookSecrets) allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [this.webhookSecretsTable.tableArn]);
   }
 
   /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */

@@ -40,6 +40,15 @@ export interface FunctionAccess {
   sandboxes?: boolean;
   /** Per-user quota items (DynamoDbQuotaStore): read (limits, usage), or write (take, transfer, give back slots; count starts). */
   quotas?: 'read' | 'write';
+  /**
+   * Changes statuses, so publishes each change (PublishingDeploymentRepository): PutEvents on the
+   * stack's bus, and PutItem of the event in the deployment's history.
+   */
+  publishesEvents?: boolean;
+  /** Reads a deployment's event history (DynamoDbEventHistory.list): Query on the table, deployment partitions only. */
+  readsEventHistory?: boolean;
+  /** Reads and writes the users' webhook secrets (DynamoDbWebhookSecrets): GetItem and PutItem on their own table. */
+  webhookSecrets?: boolean;
 }
 
 /** listByOwner: a caller's history, and a project's when projectId is given. */
@@ -63,26 +72,32 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     startsExecutions: true,
     sandboxes: true,
     quotas: 'write',
+    publishesEvents: true,
   },
   apiGetDeployment: { deploymentItems: READ },
   // terminateDeployment (endDeployment): save the logs, kill, record, delete the staged files.
-  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write' },
+  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
   apiListDeployments: { queriedIndexes: OWNER_INDEXES },
   apiListSandboxes: { queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex] },
   apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true, quotas: 'read' },
   apiDeploymentHealth: { deploymentItems: READ, sandboxes: true },
   // Live logs from the sandbox; once ended, the saved ones.
   apiDeploymentLogs: { deploymentItems: READ, savedLogs: ['get'], sandboxes: true },
+  apiDeploymentEvents: { deploymentItems: READ, readsEventHistory: true },
+  apiGetWebhookSecret: { webhookSecrets: true },
+  apiRotateWebhookSecret: { webhookSecrets: true },
   apiOpenApi: {},
   // The caller's limits and usage; stale slots are given back on the way (their holders ended).
   apiQuotas: { deploymentItems: READ, quotas: 'write' },
   // The sandbox's ownership item is written when the sandbox is created (PutItem).
-  create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true },
+  create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
   uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, quotas: 'write' },
-  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write' },
-  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write' },
+  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
+  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, quotas: 'write', publishesEvents: true },
+  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
+  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
+  // Signs with the owner's secret (made on first use) and POSTs; it reads no deployment.
+  deliverWebhook: { webhookSecrets: true },
   // The sweep also keeps its claims and cursors in the table (PutItem).
   sweep: {
     deploymentItems: READ_PUT_UPDATE,
@@ -92,5 +107,6 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     describesExecutions: true,
     sandboxes: true,
     quotas: 'write',
+    publishesEvents: true,
   },
 };

@@ -3,6 +3,8 @@
  * same kinds of endpoints they have in AWS.
  * - DynamoDB: dynalite, tables created from the synthesized template;
  * - S3: s3rver; Secrets Manager: a GetSecretValue endpoint;
+ * - EventBridge: a PutEvents endpoint for the stack's bus, whose rules (from the template) invoke
+ *   their target handlers with retries;
  * - Step Functions: the ASL extracted from the synthesized template, run by aws-local-stepfunctions,
  *   each Lambda task bound to its handler, behind a Step Functions API endpoint;
  * - API Gateway: an HTTP server that builds HTTP API v2 events and verifies JWTs signed locally;
@@ -21,6 +23,7 @@ import { routeAgentSphereToLocalHost } from './agentsphere-routing.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb } from './aws/local-dynamodb.ts';
 import { startLocalS3 } from './aws/local-s3.ts';
 import { startLocalSecretsManager } from './aws/local-secrets-manager.ts';
+import { startLocalEventBridge, type BusEvent, type LocalEventBridge } from './aws/local-eventbridge.ts';
 import { createLocalJwtAuthority } from './http-api/local-jwt.ts';
 import { startLocalHttpApi } from './http-api/local-http-api.ts';
 import { startSandboxHost, type SandboxHost } from './sandbox-host/sandbox-host.ts';
@@ -31,12 +34,14 @@ import { loadSynthesizedStack, type SynthesizedStack } from './synthesized-stack
 import { createLambdaContext } from './lambda-context.ts';
 import { startOperatorEndpoint } from './operator-endpoint.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
+import { STATUS_CHANGED, type DeploymentEvent } from '../../functions/shared/deployments/events/deployment-event.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const API_KEY_SECRET_NAME = 'coderunner/agentsphere-api-key';
-const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency' };
+const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency', webhookSecrets: 'coderunner-webhook-secrets' };
 const STAGING_BUCKET = 'coderunner-staging';
+const EVENT_BUS_NAME = 'coderunner-events';
 /** App URLs are `http://<port>-<sandbox>.agentsphere.localhost:<host port>/`: loopback by name. */
 export const LOCAL_SANDBOX_DOMAIN = 'agentsphere.localhost';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:coderunner-deployments`;
@@ -59,6 +64,13 @@ export interface LocalStackOptions {
   /** Wraps each Lambda handler (tests use it to inject faults into one step). */
   wrapHandler?: (name: HandlerName, handler: LocalLambdaHandler) => LocalLambdaHandler;
   onExecutionStatusChange?: (event: ExecutionStatusChangeEvent) => void;
+  /** Sees every "Deployment Status Changed" event on the bus (the console prints each). */
+  onDeploymentEvent?: (event: DeploymentEvent) => void;
+  /**
+   * The pause before the first retry of a failed rule target (e.g. a webhook delivery), doubling
+   * after; Lambda waits about a minute. Default 1 s.
+   */
+  eventRetryDelayMs?: number;
   /** Run the sweep on a timer, like the cloud's schedule (0 or undefined: only on demand). */
   sweepIntervalMs?: number;
   /** Keep DynamoDB data on disk under the data directory, so a restart finds it. */
@@ -74,6 +86,8 @@ export interface LocalStack {
   issueToken(subject: string): Promise<string>;
   sandboxHost?: SandboxHost;
   stepFunctions: LocalStepFunctions;
+  /** The stack's event bus: its rules and the events no retry could deliver. */
+  eventBridge: LocalEventBridge;
   /** Operator endpoint: `POST /sweep` runs a sweep now. */
   operatorUrl: string;
   /** Runs the sweep handler once, now. */
@@ -95,6 +109,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const synthesized = options.synthesized ?? (await loadSynthesizedStack());
     const sandboxes = await startSandboxes(options, dataDir, stops);
+    let handlers: Record<HandlerName, LocalLambdaHandler>;
 
     const dynamoDb = await startLocalDynamoDb(options.persist ? { directory: join(dataDir, 'dynamodb') } : {});
     stops.push(() => dynamoDb.close());
@@ -102,6 +117,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => s3.close());
     const secrets = await startLocalSecretsManager({ [API_KEY_SECRET_NAME]: sandboxes.apiKey });
     stops.push(() => secrets.close());
+
+    const eventBridge = await startLocalEventBridge({
+      template: synthesized.template,
+      busLogicalId: synthesized.logicalIds.eventBus,
+      busName: EVENT_BUS_NAME,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      // The handlers are loaded below; no event is published before they are.
+      invoke: (functionLogicalId, event, timeoutMs) => {
+        const name = synthesized.handlerByLogicalId[functionLogicalId]!;
+        return invoke(handlers[name], name, event, timeoutMs);
+      },
+      ...(options.eventRetryDelayMs !== undefined ? { retryDelayMs: options.eventRetryDelayMs } : {}),
+      onEvent: (event: BusEvent) => {
+        if (event['detail-type'] !== STATUS_CHANGED) return;
+        const { callbackUrl: _routing, ...detail } = event.detail;
+        options.onDeploymentEvent?.(detail as unknown as DeploymentEvent);
+      },
+    });
+    stops.push(() => eventBridge.close());
 
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
@@ -111,9 +146,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      EVENT_BUS_NAME,
+      // Webhook receivers on this machine (the cloud accepts public https targets only).
+      CALLBACK_URL_ALLOW_LOOPBACK: 'true',
       S3_FORCE_PATH_STYLE: 'true',
       DEPLOYMENTS_TABLE: TABLE_NAMES.deployments,
       IDEMPOTENCY_TABLE: TABLE_NAMES.idempotency,
+      WEBHOOK_SECRETS_TABLE: TABLE_NAMES.webhookSecrets,
       STAGING_BUCKET,
       STATE_MACHINE_ARN,
       AGENTSPHERE_API_KEY_SECRET: API_KEY_SECRET_NAME,
@@ -125,9 +165,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamoDbClient = new DynamoDBClient({ endpoint: dynamoDb.endpoint });
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.deploymentsTable, TABLE_NAMES.deployments));
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.idempotencyTable, TABLE_NAMES.idempotency));
+    await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.webhookSecretsTable, TABLE_NAMES.webhookSecrets));
     dynamoDbClient.destroy();
 
-    const handlers = await loadHandlers(options.wrapHandler);
+    handlers = await loadHandlers(options.wrapHandler);
     const stepFunctions = new LocalStepFunctions({
       definition: resolveStateMachineDefinition(template as Parameters<typeof resolveStateMachineDefinition>[0], logicalIds.stateMachine),
       stateMachineArn: STATE_MACHINE_ARN,
@@ -192,6 +233,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       issueToken: (subject) => jwt.issueToken(subject),
       sandboxHost: sandboxes.host,
       stepFunctions,
+      eventBridge,
       operatorUrl: operator.url,
       sweep,
       browserUrl: sandboxes.browserUrl,

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from './local-stack.ts';
 import { loadSynthesizedStackWithOrigin } from './synthesized-stack.ts';
+import { statusChangeLine } from './status-change-line.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,6 +40,7 @@ const stack = await startLocalStack({
   // Readable logs on a terminal, and no metric documents in them.
   environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true' },
   onExecutionStatusChange: (event) => void announce(event.detail.name, event.detail.status),
+  onDeploymentEvent: (event) => console.log(statusChangeLine(event)),
 });
 const token = await stack.issueToken(values['dev-user']);
 // performance.now() counts from the process's start: module loading included.

@@ -394,6 +394,22 @@ describe('coderunner kill', () => {
   });
 });
 
+describe('coderunner events', () => {
+  it('prints each status change of a deployment, oldest first', { timeout: 60_000 }, async () => {
+    // Prepare
+    const { deploymentId } = await runningDeployment('cli-events');
+    await api.delete(deploymentId);
+
+    // Act
+    const run = await runCli(['events', deploymentId]);
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    const changes = run.stdout.trim().split('\n').map((line) => line.replace(/^\S+\s+/, '').split('  ')[0]);
+    expect(changes).toEqual(['PENDING', 'PENDING → CREATING', 'CREATING → UPLOADING', 'UPLOADING → STARTING', 'STARTING → CHECKING_HEALTH', 'CHECKING_HEALTH → RUNNING', 'RUNNING → TERMINATED']);
+  });
+});
+
 describe('errors read as sentences', () => {
   const noStackTrace = /^\s+at /m;
 

@@ -56,4 +56,42 @@ describe('the local stack as a process', () => {
     expect(await processesMatching(marker)).toEqual([]);
     expect(await processesMatching(workDir)).toEqual([]);
   }, 120_000);
+
+  it('prints one line per status change of a deployment', async () => {
+    // Prepare
+    const dir = await mkdtemp(join(tmpdir(), 'coderunner-started-'));
+    const started = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    try {
+      const [, apiUrl] = await waitForOutput(started, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+      const { token } = JSON.parse(await readFile(join(dir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string };
+      const api = new ApiClient(apiUrl!, token);
+      const printed = waitForOutput(started, /deployment (\S+) \[started-lines\]: RUNNING → TERMINATED/, 60_000);
+      let lines = '';
+      started.stdout!.on('data', (chunk: Buffer) => (lines += chunk.toString()));
+
+      // Act
+      const accepted = await api.deploy({ projectId: 'started-lines', files: await projectFiles('hello-node'), options: { port: await freshPort(), startCommand: 'node server.js' } });
+      await api.waitForStatus(accepted.body.deploymentId, ['RUNNING'], 30_000);
+      await api.delete(accepted.body.deploymentId);
+      const [, printedId] = await printed;
+
+      // Assert
+      const id = accepted.body.deploymentId as string;
+      expect(printedId).toBe(id);
+      expect(lines.split('\n').filter((line) => line.startsWith(`deployment ${id} [started-lines]: `)).map((line) => line.split(': ')[1])).toEqual([
+        'PENDING',
+        'PENDING → CREATING',
+        'CREATING → UPLOADING',
+        'UPLOADING → STARTING',
+        'STARTING → CHECKING_HEALTH',
+        'CHECKING_HEALTH → RUNNING',
+        'RUNNING → TERMINATED',
+      ]);
+    } finally {
+      const exited = new Promise((resolve) => started.once('exit', resolve));
+      started.kill('SIGINT');
+      await exited;
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -59,6 +59,8 @@ export interface Deployment {
   error?: DeploymentFailure;
   /** While STOPPING: the status it ends in once its sandbox is gone. */
   ending?: { to: EndStatus };
+  /** Where each status change is POSTed as a signed webhook (options.callbackUrl of the request). */
+  callbackUrl?: string;
   /** When each status was entered. */
   timestamps: Partial<Record<DeploymentStatus, string>>;
   createdAt: string;

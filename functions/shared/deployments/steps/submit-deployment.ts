@@ -61,6 +61,7 @@ export async function submitDeployment(
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
     batchesTotal: batchMembers.length,
     createdAt: nowOf(dependencies).toISOString(),
+    ...(request.options.callbackUrl ? { callbackUrl: request.options.callbackUrl } : {}),
     quotaSlots,
     // A redeploy names the sandbox it is to take over, but does not claim it yet: until the
     // hand-over below, the sandbox and its app stay the previous deployment's, whatever dies.
