@@ -8,7 +8,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { handleControlPlane } from './control-plane.ts';
@@ -67,7 +67,6 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
   const apiKey = options.apiKey ?? `as_local_${randomBytes(12).toString('hex')}`;
   const operatorKey = options.operatorKey ?? `op_local_${randomBytes(16).toString('hex')}`;
   await mkdir(options.stateDir, { recursive: true });
-  await makeSearchable(options.stateDir);
   await claimStateDir(options.stateDir);
   const launcher = options.launcher ?? createLauncher({ isolation: options.isolation ?? 'bubblewrap', ...(options.egressAllowList ? { egressAllowList: options.egressAllowList } : {}) });
   const protections = await launcher.prepare();
@@ -267,12 +266,6 @@ function hasOperatorKey(request: IncomingMessage, operatorKey: string): boolean 
   const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
   const expected = Buffer.from(operatorKey);
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-/** Sandboxes run as uids of their own, which must be able to walk into the state directory (not list it). */
-async function makeSearchable(stateDir: string): Promise<void> {
-  const { mode } = await stat(stateDir);
-  if ((mode & 0o011) !== 0o011) await chmod(stateDir, (mode & 0o7777) | 0o011);
 }
 
 const LOCK_FILE = 'host.pid';

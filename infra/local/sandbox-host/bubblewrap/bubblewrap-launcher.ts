@@ -6,7 +6,7 @@
  * bubblewrap or user namespaces it refuses to start.
  */
 import { spawn } from 'node:child_process';
-import { chown, chmod, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { chown, chmod, mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -77,7 +77,6 @@ export class BubblewrapLauncher implements ProcessLauncher {
 
   async createRuntime({ sandboxId, rootDir, limits }: CreateRuntimeOptions): Promise<SandboxRuntime> {
     const machine = await this.#prepareMachine();
-    await assertReachable(dirname(rootDir));
     const cgroups = sandboxCgroupPaths(machine.cgroups, sandboxId);
     const disk = machine.loopDisk ? { image: join(dirname(rootDir), 'disk.img'), mountPoint: rootDir } : undefined;
     // Named before any of it exists, so a crash at any point below leaves something to reap.
@@ -88,6 +87,7 @@ export class BubblewrapLauncher implements ProcessLauncher {
       if (disk) await createLoopDisk(disk.image, disk.mountPoint, limits.diskBytes);
       await prepareTrees(rootDir, lease?.uid);
       await createSandboxCgroups(cgroups, limits);
+      const [homeFd, tmpFd] = await Promise.all([open(join(rootDir, 'home', 'user'), 'r'), open(join(rootDir, 'tmp'), 'r')]);
       const processLimit = machine.root ? limits.processes : (await countUserTasks(process.getuid!())) + NON_ROOT_PROCESS_BUDGET;
       const { command, args } = launchCommand({
         uid: lease?.uid,
@@ -95,21 +95,21 @@ export class BubblewrapLauncher implements ProcessLauncher {
         fileSizeBytes: limits.fileSizeBytes,
         cgroupProcs: cgroupProcsFiles(cgroups),
         protectFromOom: machine.oomProtection,
-        bwrapArgs: visibleBwrapArguments({ rootDir }),
+        bwrapArgs: visibleBwrapArguments({ sandboxId, homeFd: LAUNCH_FDS.home, tmpFd: LAUNCH_FDS.tmp }),
         command: AGENT_COMMAND,
       });
       const bwrap = spawn(command, args, {
         env: HOST_TOOL_ENV,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe', 'pipe', homeFd.fd, tmpFd.fd],
         detached: true,
         serialization: 'json',
       });
+      await Promise.all([homeFd.close(), tmpFd.close()]);
       bwrap.on('error', () => {});
       const diagnostics = tail(bwrap.stdout!, bwrap.stderr!);
       const channel = new AgentChannel(bwrap);
       const input = bwrapArguments({
         bundle: machine.bundle,
-        rootDir,
         cgroups,
         fds: { info: LAUNCH_FDS.info, ...(machine.seccomp ? { seccomp: LAUNCH_FDS.seccomp } : {}) },
       });
@@ -210,18 +210,6 @@ async function prepareTrees(rootDir: string, uid: number | undefined): Promise<v
   if (uid === undefined) return;
   await chown(home, uid, uid);
   await chown(tmp, uid, uid);
-}
-
-/** bwrap runs as the sandbox's uid and must be able to walk to the sandbox's directory. */
-async function assertReachable(dir: string): Promise<void> {
-  if (process.getuid?.() !== 0) return;
-  for (let current = dir; ; current = dirname(current)) {
-    const { mode } = await stat(current);
-    if ((mode & 0o001) === 0) {
-      throw new Error(`sandbox uids cannot reach ${dir}: ${current} is not searchable by others (mode ${(mode & 0o777).toString(8)}); use a state directory outside it`);
-    }
-    if (dirname(current) === current) return;
-  }
 }
 
 async function probeUserNamespaces(root: boolean): Promise<void> {

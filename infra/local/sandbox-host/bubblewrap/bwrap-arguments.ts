@@ -41,15 +41,18 @@ const HOST_ETC = [
 
 export interface BwrapArgumentsInput {
   bundle: AgentBundle;
-  rootDir: string;
   cgroups: SandboxCgroups;
   /** Descriptors bwrap reads, as the launch script keeps them. */
   fds: { seccomp?: number; info: number };
 }
 
-/** Options visible on the host's command line: only the sandbox's own directories (no secret). */
-export function visibleBwrapArguments({ rootDir }: Pick<BwrapArgumentsInput, 'rootDir'>): string[] {
-  return ['--bind', join(rootDir, 'home', 'user'), '/home/user', '--bind', join(rootDir, 'tmp'), '/tmp'];
+/**
+ * Options visible on the host's command line (nothing secret): the sandbox's own directories, as
+ * descriptors the host opened (so bwrap, running as the sandbox's uid, needs no way to the state
+ * directory), and its id as hostname, which tells operators which sandbox a bwrap process is.
+ */
+export function visibleBwrapArguments({ sandboxId, homeFd, tmpFd }: { sandboxId: string; homeFd: number; tmpFd: number }): string[] {
+  return ['--unshare-uts', '--hostname', `sandbox-${sandboxId}`, '--bind-fd', String(homeFd), '/home/user', '--bind-fd', String(tmpFd), '/tmp'];
 }
 
 /** The other options, passed through `--args FD`. */
@@ -58,7 +61,6 @@ export function bwrapArguments({ bundle, cgroups, fds }: BwrapArgumentsInput): s
     '--unshare-user',
     '--unshare-pid',
     '--unshare-ipc',
-    '--unshare-uts',
     '--unshare-net',
     '--unshare-cgroup-try',
     '--disable-userns',
@@ -67,7 +69,6 @@ export function bwrapArguments({ bundle, cgroups, fds }: BwrapArgumentsInput): s
     '--cap-drop', 'ALL',
     '--uid', String(SANDBOX_UID),
     '--gid', String(SANDBOX_UID),
-    '--hostname', 'sandbox',
     '--ro-bind', '/usr', '/usr',
     ...rootSymlinks(),
     '--proc', '/proc',
