@@ -163,7 +163,7 @@ describe('coderunner deploy', () => {
     const directory = await projectDirectory('cli-app');
     const stateFile = join(workDir, 'stack', '.coderunner', 'local-stack.json');
     await mkdir(join(workDir, 'stack', '.coderunner'), { recursive: true });
-    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, token, pid: process.pid }));
+    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, operatorKey: fixture.stack.operatorKey, token, pid: process.pid }));
 
     // Act
     const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
