@@ -14,7 +14,7 @@ import {
   SandboxUnauthorizedError,
 } from '../../functions/shared/sandbox/errors.ts';
 import type { SandboxMetadata } from '../../functions/shared/sandbox/sandbox-provider.ts';
-import { freshPort, processesMatching, startLocalHostFixture, type LocalHostFixture } from '../support/local-sandbox-host.ts';
+import { processesMatching, startLocalHostFixture, type LocalHostFixture } from '../support/local-sandbox-host.ts';
 
 let fixture: LocalHostFixture;
 let provider: AgentSphereProvider;
@@ -121,7 +121,7 @@ describe('commands', () => {
   it('serves a background server through the port URL and to a later command at localhost', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
-    const port = await freshPort();
+    const port = 3000;
 
     // Act
     const { pid } = await sandbox.startBackground(serverCommand(port, 'hello from the sandbox'), {
@@ -189,7 +189,7 @@ describe('ending sandboxes', () => {
   it('fails port and daemon calls with the sandbox-gone error after kill, and kills again without error', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
-    const port = await freshPort();
+    const port = 3000;
     await sandbox.startBackground(serverCommand(port, 'up'), { stdoutPath: 'o', stderrPath: 'e' });
     await waitForPort(sandbox.portUrl(port));
 

@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { ApiClient } from '../support/local-stack-fixture.ts';
 import { projectFiles } from '../support/project-files.ts';
 import { waitForOutput } from '../support/child-output.ts';
@@ -65,7 +64,7 @@ describe('crash of the orchestrator', () => {
     const accepted = await first.api.deploy({
       projectId: 'crash',
       files: await projectFiles('hello-node'),
-      options: { port: (await freshPort()), startCommand: `node -e "require('http').createServer((q,s)=>{s.statusCode=503;s.end()}).listen(process.env.PORT)"` },
+      options: { port: 3000, startCommand: `node -e "require('http').createServer((q,s)=>{s.statusCode=503;s.end()}).listen(process.env.PORT)"` },
     });
     const midway = await first.api.waitForStatus(accepted.body.deploymentId, ['CHECKING_HEALTH'], 30_000);
 

@@ -6,11 +6,11 @@
  * bubblewrap or user namespaces it refuses to start.
  */
 import { spawn } from 'node:child_process';
-import { chown, chmod, mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { chown, chmod, mkdir, readdir, readFile, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findHostTool, HOST_TOOL_ENV, hostTool } from '../host-tools.ts';
+import { findHostTool, HOST_TOOL_ENV, hostTool, runHostTool } from '../host-tools.ts';
 import type { CreateRuntimeOptions, ProcessLauncher, ProtectionReport, SandboxRuntime } from '../process-launcher.ts';
 import { prepareAgentBundle, type AgentBundle } from './agent-bundle.ts';
 import { AgentChannel } from './agent-channel.ts';
@@ -19,8 +19,8 @@ import { AGENT_COMMAND, bwrapArguments, visibleBwrapArguments } from './bwrap-ar
 import { cgroupProcsFiles, createSandboxCgroups, detectCgroupsV1, removeSandboxCgroups, sandboxCgroupPaths, type CgroupParents, type SandboxCgroups } from './cgroup-v1.ts';
 import { DEFAULT_EGRESS_ALLOW_LIST, EgressProxy } from './egress-proxy.ts';
 import { LAUNCH_EXIT_CODES, LAUNCH_FDS, launchCommand } from './launch-script.ts';
-import { createLoopDisk, loopDiskUnavailable, removeLoopDisk } from './loop-disk.ts';
-import { isOwnerAlive, SandboxLeases, UID_BASE, UID_POOL, type SandboxLease } from './sandbox-leases.ts';
+import { createLoopDisk, loopDiskUnavailable, removeLoopDisk, unmount } from './loop-disk.ts';
+import { isOwnerAlive, RUN_DIR, SandboxLeases, UID_BASE, UID_POOL, type SandboxLease } from './sandbox-leases.ts';
 import { buildSeccompFilter, DENIED_SYSCALL_NAMES, seccompSupported } from './seccomp-filter.ts';
 
 const DIAGNOSTICS_BYTES = 4096;
@@ -79,15 +79,18 @@ export class BubblewrapLauncher implements ProcessLauncher {
     const machine = await this.#prepareMachine();
     const cgroups = sandboxCgroupPaths(machine.cgroups, sandboxId);
     const disk = machine.loopDisk ? { image: join(dirname(rootDir), 'disk.img'), mountPoint: rootDir } : undefined;
+    // bwrap runs as the sandbox's uid, which may not walk through the state directory: as root the
+    // trees are bind-mounted where it can (a root-owned directory that others may only search).
+    const stage = machine.root ? join(STAGE_DIR, sandboxId) : undefined;
     // Named before any of it exists, so a crash at any point below leaves something to reap.
-    const lease = machine.root ? await this.#leases.claim({ sandboxId, rootDir, cgroups, ...(disk ? { disk } : {}) }) : undefined;
+    const lease = machine.root ? await this.#leases.claim({ sandboxId, rootDir, cgroups, ...(disk ? { disk } : {}), ...(stage ? { stage } : {}) }) : undefined;
     let pid1: number | undefined;
-    const release = () => this.#release(lease, cgroups, disk, pid1);
+    const release = () => this.#release(lease, cgroups, disk, stage, pid1);
     try {
       if (disk) await createLoopDisk(disk.image, disk.mountPoint, limits.diskBytes);
       await prepareTrees(rootDir, lease?.uid);
+      if (stage) await stageTrees(rootDir, stage);
       await createSandboxCgroups(cgroups, limits);
-      const [homeFd, tmpFd] = await Promise.all([open(join(rootDir, 'home', 'user'), 'r'), open(join(rootDir, 'tmp'), 'r')]);
       const processLimit = machine.root ? limits.processes : (await countUserTasks(process.getuid!())) + NON_ROOT_PROCESS_BUDGET;
       const { command, args } = launchCommand({
         uid: lease?.uid,
@@ -95,16 +98,15 @@ export class BubblewrapLauncher implements ProcessLauncher {
         fileSizeBytes: limits.fileSizeBytes,
         cgroupProcs: cgroupProcsFiles(cgroups),
         protectFromOom: machine.oomProtection,
-        bwrapArgs: visibleBwrapArguments({ sandboxId, homeFd: LAUNCH_FDS.home, tmpFd: LAUNCH_FDS.tmp }),
+        bwrapArgs: visibleBwrapArguments({ sandboxId, rootDir: stage ?? rootDir }),
         command: AGENT_COMMAND,
       });
       const bwrap = spawn(command, args, {
         env: HOST_TOOL_ENV,
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe', 'pipe', homeFd.fd, tmpFd.fd],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe', 'pipe'],
         detached: true,
         serialization: 'json',
       });
-      await Promise.all([homeFd.close(), tmpFd.close()]);
       bwrap.on('error', () => {});
       const diagnostics = tail(bwrap.stdout!, bwrap.stderr!);
       const channel = new AgentChannel(bwrap);
@@ -140,16 +142,18 @@ export class BubblewrapLauncher implements ProcessLauncher {
     if (process.getuid?.() !== 0) return;
     for (const lease of await this.#leases.list()) {
       if (!matches(lease) || isOwnerAlive(lease)) continue;
-      await this.#release(lease, lease.cgroups, lease.disk, undefined).catch((error: unknown) =>
+      await this.#release(lease, lease.cgroups, lease.disk, lease.stage, undefined).catch((error: unknown) =>
         console.error(`[sandbox-host] could not reap sandbox ${lease.sandboxId} of a crashed host:`, error),
       );
     }
   }
 
-  /** After the namespace is gone: cgroups (killing any straggler), disk, then the uid. */
-  async #release(lease: SandboxLease | undefined, cgroups: SandboxCgroups, disk: SandboxLease['disk'], pid1: number | undefined): Promise<void> {
+  /** After the namespace is gone: cgroups (killing any straggler), the staged trees, the disk, then the uid. */
+  async #release(lease: SandboxLease | undefined, cgroups: SandboxCgroups, disk: SandboxLease['disk'], stage: string | undefined, pid1: number | undefined): Promise<void> {
     if (Object.keys(cgroups).length > 0) await removeSandboxCgroups(cgroups);
     else if (pid1) await waitUntilGone(pid1);
+    if (stage) await unmount(stage);
+    if (stage) await rmdir(stage).catch(() => {});
     if (disk) await removeLoopDisk(disk.image, disk.mountPoint);
     if (lease) await this.#leases.release(lease);
   }
@@ -198,6 +202,15 @@ export class BubblewrapLauncher implements ProcessLauncher {
     this.#report = { launcher: this.name, enabled, disabled };
     return { root, bundle, cgroups: cgroups.parents, loopDisk: !loopDiskMissing, seccomp, oomProtection };
   }
+}
+
+const STAGE_DIR = `${RUN_DIR}/sandbox-trees`;
+
+async function stageTrees(rootDir: string, stage: string): Promise<void> {
+  await mkdir(STAGE_DIR, { recursive: true, mode: 0o711 });
+  for (const dir of [RUN_DIR, STAGE_DIR]) await chmod(dir, 0o711);
+  await mkdir(stage, { mode: 0o711 });
+  await runHostTool('mount', ['--bind', rootDir, stage]);
 }
 
 /** The sandbox's writable trees, owned by its uid (inside: `user`). */

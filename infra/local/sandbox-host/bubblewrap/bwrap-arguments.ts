@@ -47,12 +47,17 @@ export interface BwrapArgumentsInput {
 }
 
 /**
- * Options visible on the host's command line (nothing secret): the sandbox's own directories, as
- * descriptors the host opened (so bwrap, running as the sandbox's uid, needs no way to the state
- * directory), and its id as hostname, which tells operators which sandbox a bwrap process is.
+ * Options visible on the host's command line (nothing secret): the sandbox's own directories, and
+ * its id as hostname, which tells operators which sandbox a bwrap process is. bwrap runs as the
+ * sandbox's uid, so every directory above them must be searchable by others (see checkStateDir).
  */
-export function visibleBwrapArguments({ sandboxId, homeFd, tmpFd }: { sandboxId: string; homeFd: number; tmpFd: number }): string[] {
-  return ['--unshare-uts', '--hostname', `sandbox-${sandboxId}`, '--bind-fd', String(homeFd), '/home/user', '--bind-fd', String(tmpFd), '/tmp'];
+export function visibleBwrapArguments({ sandboxId, rootDir }: { sandboxId: string; rootDir: string }): string[] {
+  return [
+    '--unshare-uts',
+    '--hostname', `sandbox-${sandboxId}`,
+    '--bind', join(rootDir, 'home', 'user'), '/home/user',
+    '--bind', join(rootDir, 'tmp'), '/tmp',
+  ];
 }
 
 /** The other options, passed through `--args FD`. */

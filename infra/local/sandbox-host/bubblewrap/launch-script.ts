@@ -8,7 +8,7 @@
 import { hostTool } from '../host-tools.ts';
 
 /** Descriptors of the launch: the agent's IPC channel, and what bwrap reads. */
-export const LAUNCH_FDS = { ipc: 3, args: 4, seccomp: 5, info: 6, home: 7, tmp: 8 } as const;
+export const LAUNCH_FDS = { ipc: 3, args: 4, seccomp: 5, info: 6 } as const;
 
 const SCRIPT = `
 bwrap=$1 setpriv=$2 uid=$3 nproc=$4 fsize=$5 oom=$6; shift 6
@@ -16,7 +16,7 @@ procs=()
 while [ "$1" != "--" ]; do procs+=("$1"); shift; done; shift
 for entry in /proc/self/fd/*; do
   fd=\${entry##*/}
-  case $fd in 0|1|2|3|4|5|6|7|8) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac
+  case $fd in 0|1|2|3|4|5|6) ;; *) eval "exec $fd>&-" 2>/dev/null ;; esac
 done
 for file in "\${procs[@]}"; do echo $$ > "$file" || exit 97; done
 if [ "$oom" = protect ]; then echo -1000 > /proc/self/oom_score_adj || exit 97; fi

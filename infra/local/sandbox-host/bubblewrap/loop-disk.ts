@@ -29,10 +29,14 @@ export async function createLoopDisk(image: string, mountPoint: string, bytes: n
 
 /** Unmounts (lazily if something still holds it) and deletes the image; missing pieces are fine. */
 export async function removeLoopDisk(image: string, mountPoint: string): Promise<void> {
-  if (await isMountPoint(mountPoint)) {
-    await runHostTool('umount', [mountPoint]).catch(() => runHostTool('umount', ['-l', mountPoint]));
-  }
+  await unmount(mountPoint);
   await rm(image, { force: true });
+}
+
+/** Unmounts what is mounted there, if anything (lazily if something still holds it). */
+export async function unmount(mountPoint: string): Promise<void> {
+  if (!(await isMountPoint(mountPoint))) return;
+  await runHostTool('umount', [mountPoint]).catch(() => runHostTool('umount', ['-l', mountPoint]));
 }
 
 async function isMountPoint(path: string): Promise<boolean> {

@@ -9,10 +9,12 @@
 import { randomInt } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SandboxCgroups } from './cgroup-v1.ts';
 
-export const LEASE_DIR = '/run/coderunner/sandbox-leases';
+/** The host's machine-wide runtime directory: others may pass through it (to staged trees), not list it. */
+export const RUN_DIR = '/run/coderunner';
+export const LEASE_DIR = `${RUN_DIR}/sandbox-leases`;
 /** Sandbox uids (and gids) are UID_BASE + [0, UID_POOL): far above any real account or subuid range. */
 export const UID_BASE = 2_000_000_000;
 export const UID_POOL = 1_000_000;
@@ -25,6 +27,8 @@ export interface SandboxLease {
   owner: { pid: number; startTime: string };
   cgroups: SandboxCgroups;
   disk?: { image: string; mountPoint: string };
+  /** Where its trees are bind-mounted for bwrap. */
+  stage?: string;
 }
 
 export class SandboxLeases {
@@ -35,6 +39,7 @@ export class SandboxLeases {
   }
 
   async claim(fields: Omit<SandboxLease, 'uid' | 'owner'>): Promise<SandboxLease> {
+    await mkdir(dirname(this.#dir), { recursive: true, mode: 0o711 });
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     for (let attempt = 0; attempt < 100; attempt++) {
       const lease: SandboxLease = { uid: UID_BASE + randomInt(UID_POOL), owner: ownIdentity(), ...fields };

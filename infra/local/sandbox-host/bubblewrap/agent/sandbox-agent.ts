@@ -27,7 +27,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * own), so the memory cgroup kills a command before the agent; it closes descriptors above stderr;
  * then it runs the daemon's shell.
  */
-const COMMAND_PREFIX = 'echo 500 > /proc/self/oom_score_adj 2>/dev/null; exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&-; exec /bin/bash -l -c "$1"';
+const COMMAND_PREFIX = 'echo 500 > /proc/self/oom_score_adj 2>/dev/null; exec 3>&- 4>&- 5>&- 6>&-; exec /bin/bash -l -c "$1"';
 
 let unsentBytes = 0;
 const pausedStreams = new Set<Readable>();
