@@ -102,6 +102,7 @@ export class BubblewrapLauncher implements ProcessLauncher {
         command: AGENT_COMMAND,
       });
       const bwrap = spawn(command, args, {
+        cwd: '/',
         env: HOST_TOOL_ENV,
         stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe', 'pipe', 'pipe'],
         detached: true,

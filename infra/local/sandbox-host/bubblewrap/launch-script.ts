@@ -21,6 +21,8 @@ done
 for file in "\${procs[@]}"; do echo $$ > "$file" || exit 97; done
 if [ "$oom" = protect ]; then echo -1000 > /proc/self/oom_score_adj || exit 97; fi
 ulimit -c 0 -u "$nproc" -f "$fsize" || exit 98
+# bash's own variables would reach bwrap's pid 1, whose environment the sandbox can read.
+unset PWD OLDPWD SHLVL
 if [ "$uid" = "-" ]; then exec "$bwrap" "$@"; fi
 exec "$setpriv" --reuid="$uid" --regid="$uid" --clear-groups --no-new-privs -- "$bwrap" "$@"
 `;
