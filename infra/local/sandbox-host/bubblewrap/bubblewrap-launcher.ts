@@ -19,7 +19,7 @@ import { AGENT_COMMAND, bwrapArguments, visibleBwrapArguments } from './bwrap-ar
 import { cgroupProcsFiles, createSandboxCgroups, detectCgroupsV1, removeSandboxCgroups, sandboxCgroupPaths, type CgroupParents, type SandboxCgroups } from './cgroup-v1.ts';
 import { DEFAULT_EGRESS_ALLOW_LIST, EgressProxy } from './egress-proxy.ts';
 import { LAUNCH_EXIT_CODES, LAUNCH_FDS, launchCommand } from './launch-script.ts';
-import { createLoopDisk, loopDiskUnavailable, removeLoopDisk, unmount } from './loop-disk.ts';
+import { createLoopDisk, loopDiskUnavailable, removeLoopDiskImage, unmount } from './loop-disk.ts';
 import { isOwnerAlive, RUN_DIR, SandboxLeases, UID_BASE, UID_POOL, type SandboxLease } from './sandbox-leases.ts';
 import { buildSeccompFilter, DENIED_SYSCALL_NAMES, seccompSupported } from './seccomp-filter.ts';
 
@@ -87,10 +87,14 @@ export class BubblewrapLauncher implements ProcessLauncher {
     let pid1: number | undefined;
     const release = () => this.#release(lease, cgroups, disk, stage, pid1);
     try {
-      if (disk) await createLoopDisk(disk.image, disk.mountPoint, limits.diskBytes);
-      await prepareTrees(rootDir, lease?.uid);
-      if (stage) await stageTrees(rootDir, stage);
-      await createSandboxCgroups(cgroups, limits);
+      await Promise.all([
+        createSandboxCgroups(cgroups, limits),
+        (async () => {
+          if (disk) await createLoopDisk(disk.image, disk.mountPoint, limits.diskBytes);
+          await prepareTrees(rootDir, lease?.uid);
+          if (stage) await stageTrees(rootDir, stage);
+        })(),
+      ]);
       const processLimit = machine.root ? limits.processes : (await countUserTasks(process.getuid!())) + NON_ROOT_PROCESS_BUDGET;
       const { command, args } = launchCommand({
         uid: lease?.uid,
@@ -153,9 +157,9 @@ export class BubblewrapLauncher implements ProcessLauncher {
   async #release(lease: SandboxLease | undefined, cgroups: SandboxCgroups, disk: SandboxLease['disk'], stage: string | undefined, pid1: number | undefined): Promise<void> {
     if (Object.keys(cgroups).length > 0) await removeSandboxCgroups(cgroups);
     else if (pid1) await waitUntilGone(pid1);
-    if (stage) await unmount(stage);
+    await unmount([...(stage ? [stage] : []), ...(disk ? [disk.mountPoint] : [])]);
     if (stage) await rmdir(stage).catch(() => {});
-    if (disk) await removeLoopDisk(disk.image, disk.mountPoint);
+    if (disk) await removeLoopDiskImage(disk.image);
     if (lease) await this.#leases.release(lease);
   }
 

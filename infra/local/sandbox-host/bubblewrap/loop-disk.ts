@@ -27,21 +27,22 @@ export async function createLoopDisk(image: string, mountPoint: string, bytes: n
   await runHostTool('mount', ['-t', 'ext4', '-o', 'loop,nosuid,nodev,noatime,noinit_itable', image, mountPoint]);
 }
 
-/** Unmounts (lazily if something still holds it) and deletes the image; missing pieces are fine. */
-export async function removeLoopDisk(image: string, mountPoint: string): Promise<void> {
-  await unmount(mountPoint);
+/** Deletes the image of an unmounted loop disk; missing pieces are fine. */
+export async function removeLoopDiskImage(image: string): Promise<void> {
   await rm(image, { force: true });
 }
 
-/** Unmounts what is mounted there, if anything (lazily if something still holds it). */
-export async function unmount(mountPoint: string): Promise<void> {
-  if (!(await isMountPoint(mountPoint))) return;
-  await runHostTool('umount', [mountPoint]).catch(() => runHostTool('umount', ['-l', mountPoint]));
+/** Unmounts what is mounted at these paths, in this order, in one umount (lazily if something still holds one). */
+export async function unmount(mountPoints: string[]): Promise<void> {
+  const mounted = await mountedPaths();
+  const targets = mountPoints.filter((path) => mounted.has(escapeMountPath(path)));
+  if (targets.length === 0) return;
+  await runHostTool('umount', targets).catch(() => runHostTool('umount', ['-l', ...targets]).catch(() => {}));
 }
 
-async function isMountPoint(path: string): Promise<boolean> {
+async function mountedPaths(): Promise<Set<string>> {
   const mounts = await readFile('/proc/self/mountinfo', 'utf8');
-  return mounts.split('\n').some((line) => line.split(' ')[4] === escapeMountPath(path));
+  return new Set(mounts.split('\n').map((line) => line.split(' ')[4] ?? ''));
 }
 
 /** mountinfo escapes space, tab, newline and backslash as octal. */
