@@ -15,7 +15,11 @@ export interface SandboxLimits {
   cpus: number;
   /** Its writable trees (/home/user and /tmp) together. */
   diskBytes: number;
-  /** Largest single file it may write (RLIMIT_FSIZE). */
+  /**
+   * Largest single file it may write (RLIMIT_FSIZE: EFBIG, or SIGXFSZ for a program that does
+   * not ignore it). By default as large as the disk, so an app's growing log ends at ENOSPC like
+   * any other file rather than killing the app; set it lower to cap single files.
+   */
   fileSizeBytes: number;
 }
 
@@ -24,13 +28,13 @@ export const DEFAULT_LIMITS: Readonly<SandboxLimits> = Object.freeze({
   processes: 512,
   cpus: 1,
   diskBytes: 2 * GiB,
-  fileSizeBytes: 1 * GiB,
+  fileSizeBytes: 2 * GiB,
 });
 
 export const LIMIT_PROFILES: Readonly<Record<string, Readonly<SandboxLimits>>> = Object.freeze({
   base: DEFAULT_LIMITS,
-  small: Object.freeze({ memoryBytes: 512 * MiB, processes: 256, cpus: 0.5, diskBytes: 1 * GiB, fileSizeBytes: 512 * MiB }),
-  large: Object.freeze({ memoryBytes: 4 * GiB, processes: 2048, cpus: 2, diskBytes: 10 * GiB, fileSizeBytes: 4 * GiB }),
+  small: Object.freeze({ memoryBytes: 512 * MiB, processes: 256, cpus: 0.5, diskBytes: 1 * GiB, fileSizeBytes: 1 * GiB }),
+  large: Object.freeze({ memoryBytes: 4 * GiB, processes: 2048, cpus: 2, diskBytes: 10 * GiB, fileSizeBytes: 10 * GiB }),
 });
 
 const BOUNDS: Record<keyof SandboxLimits, [min: number, max: number]> = {

@@ -185,7 +185,8 @@ export class AgentChannel {
     const message = parseAgentMessage(raw);
     const socket = handle instanceof Socket ? handle : undefined;
     if (handle !== undefined && !socket) closeHandle(handle);
-    if (!message || this.#closedReason) return this.#refuse(socket, message !== undefined);
+    if (!message) return this.#refuse(socket);
+    if (this.#closedReason) return void socket?.destroy();
     switch (message.t) {
       case 'ready': {
         this.#ready = true;
@@ -233,9 +234,9 @@ export class AgentChannel {
     }
   }
 
-  #refuse(socket: Socket | undefined, countAsInvalid = true): void {
+  #refuse(socket: Socket | undefined): void {
     socket?.destroy();
-    if (!countAsInvalid || this.#closedReason) return;
+    if (this.#closedReason) return;
     this.#invalidMessages += 1;
     if (this.#invalidMessages === MAX_INVALID_MESSAGES) this.close(`it sent ${MAX_INVALID_MESSAGES} invalid messages`);
   }
