@@ -240,6 +240,20 @@ describe('files', () => {
   });
 });
 
+describe('the agent', () => {
+  it('ends only its own sandbox when the tenant kills it', async () => {
+    const { sandbox } = await createSandbox();
+    const bystander = await createSandbox();
+
+    await sandbox.run('for p in /proc/[0-9]*; do [ "$(tr "\\0" "\\n" < $p/cmdline | head -1)" = /opt/coderunner/node ] && kill -9 ${p#/proc/}; done; sleep 5').catch(() => {});
+    const deadline = Date.now() + 10_000;
+    while ((await sandbox.isAlive()) && Date.now() < deadline) await sleep(50);
+
+    expect(await sandbox.isAlive()).toBe(false);
+    expect((await bystander.sandbox.run('echo still here')).stdout).toBe('still here\n');
+  });
+});
+
 describe('environment', () => {
   it("sees none of the host's environment, also not in pid 1's", async () => {
     process.env.CODERUNNER_ESCAPE_SECRET = `host-secret-${randomUUID()}`;

@@ -78,7 +78,7 @@ export class AgentFiles implements SandboxFiles {
       for await (const chunk of content) {
         const bytes = chunk as Buffer;
         for (let offset = 0; offset < bytes.length; offset += MAX_CHUNK_BYTES) {
-          await this.#channel.post(id, { t: 'writeChunk', data: bytes.subarray(offset, offset + MAX_CHUNK_BYTES).toString('base64') });
+          await this.#channel.request(id, { t: 'writeChunk', data: bytes.subarray(offset, offset + MAX_CHUNK_BYTES).toString('base64') }, { timeoutMs: FILE_TIMEOUT_MS });
         }
       }
     } catch (error) {

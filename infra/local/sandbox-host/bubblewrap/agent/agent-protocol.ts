@@ -20,6 +20,7 @@ export type HostMessage =
   | { t: 'connect'; id: number; port: number }
   | { t: 'fs'; id: number; op: FileOperation; path: string; destination?: string; depth?: number }
   | { t: 'writeOpen'; id: number; path: string }
+  /** Answered once written (flow control for uploads). */
   | { t: 'writeChunk'; id: number; data: string }
   | { t: 'writeEnd'; id: number };
 

@@ -202,15 +202,17 @@ async function writeOpen(id: number, path: string): Promise<void> {
   writes.set(id, { handle, path, pending: Promise.resolve() });
 }
 
-function writeChunk(id: number, data: string): void {
+/** Answered once written, so the host never sends faster than the disk takes it. */
+async function writeChunk(id: number, data: string): Promise<void> {
   const write = writes.get(id);
-  if (!write) return;
+  if (!write) throw new Error(`no file is open for request ${id}`);
   write.pending = write.pending.then(async () => {
     if (write.error) return;
     await write.handle.write(Buffer.from(data, 'base64')).catch((error: Error) => {
       write.error = error;
     });
   });
+  await write.pending;
 }
 
 async function writeEnd(id: number): Promise<unknown> {
@@ -250,7 +252,7 @@ function onMessage(message: HostMessage, handle?: unknown): void {
     case 'writeOpen':
       return settle(message.id, writeOpen(message.id, message.path));
     case 'writeChunk':
-      return writeChunk(message.id, message.data);
+      return settle(message.id, writeChunk(message.id, message.data));
     case 'writeEnd':
       return settle(message.id, writeEnd(message.id));
   }
