@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { processesMatching } from '../support/local-sandbox-host.ts';
-import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { sandboxesLeftBy, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
@@ -13,7 +13,9 @@ let fixture: StackFixture;
 
 beforeAll(async () => {
   // Small batches, so a project has several and one of them can fail.
-  fixture = await startStackFixture({ environment: { BATCH_MAX_FILES: '5' } });
+  // A start grace long enough that an app crashing on boot is seen by the start step even on a
+  // loaded machine (a Node start inside a sandbox takes 100-400 ms); see the app that exits later.
+  fixture = await startStackFixture({ environment: { BATCH_MAX_FILES: '5', START_GRACE_MS: '2000' } });
 });
 
 afterEach(() => {
@@ -52,7 +54,7 @@ describe('when a step of the saga fails', () => {
     expect(failed.error).toMatchObject({ step: 'create', name: 'SandboxUnavailableError' });
     expect(failed.error.message).toContain('500');
     expect(failed.sandboxId).toBeNull();
-    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, failed.deploymentId)).toEqual([]);
   });
 
   it('kills the sandbox when an upload batch fails', async () => {
@@ -71,7 +73,7 @@ describe('when a step of the saga fails', () => {
     expect(failed.error).toMatchObject({ step: 'upload', name: 'SandboxInvalidRequestError' });
     expect(failed.progress.batchesTotal).toBe(3);
     expect(failed.sandboxId).not.toBeNull();
-    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, failed.deploymentId)).toEqual([]);
   });
 
   it('records the install output when the install command fails', async () => {
@@ -80,7 +82,7 @@ describe('when a step of the saga fails', () => {
     expect(failed.error).toMatchObject({ step: 'start', name: 'InstallFailedError' });
     expect(failed.error.message).toContain('exited with code 3');
     expect(failed.error.message).toContain('npm ERR! missing-thing');
-    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, failed.deploymentId)).toEqual([]);
   });
 
   it('records the app output when the start command exits at once', async () => {
@@ -95,7 +97,7 @@ describe('when a step of the saga fails', () => {
     // Assert
     expect(failed.error).toMatchObject({ step: 'start', name: 'StartFailedError' });
     expect(failed.error.message).toContain('crash on boot');
-    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, failed.deploymentId)).toEqual([]);
     expect(await processesMatching(marker)).toEqual([]);
   });
 
@@ -111,17 +113,18 @@ describe('when a step of the saga fails', () => {
     // Assert
     expect(failed.error).toMatchObject({ step: 'health', name: 'HealthCheckTimeoutError' });
     expect(failed.error.message).toContain('answered 503');
-    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, failed.deploymentId)).toEqual([]);
     expect(await processesMatching(marker)).toEqual([]);
   });
 
   it('fails the health step at once when the app exits after starting', async () => {
     const failed = await deployAndWaitForFailure({
-      startCommand: "node -e \"console.error('out of memory, bye'); setTimeout(() => process.exit(2), 800)\"",
+      // Exits well after the start grace (2 s), well before the health deadline.
+      startCommand: "node -e \"console.error('out of memory, bye'); setTimeout(() => process.exit(2), 3500)\"",
     });
 
     expect(failed.error).toMatchObject({ step: 'health', name: 'AppExitedError' });
     expect(failed.error.message).toContain('out of memory, bye');
-    expect(liveSandboxesOf(fixture.stack, failed.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, failed.deploymentId)).toEqual([]);
   });
 });

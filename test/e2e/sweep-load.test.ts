@@ -10,7 +10,8 @@ import { projectFiles } from '../support/project-files.ts';
 let fixture: StackFixture;
 
 beforeAll(async () => {
-  fixture = await startStackFixture({ sweepIntervalMs: 1_000, environment: { SWEEP_ORPHAN_GRACE_SECONDS: '0' } });
+  // 20 sandboxes start at once on 2 cores: give their apps more than the usual 5 s to answer.
+  fixture = await startStackFixture({ sweepIntervalMs: 1_000, environment: { SWEEP_ORPHAN_GRACE_SECONDS: '0', HEALTH_TIMEOUT_SECONDS: '60' } });
 });
 
 afterAll(async () => {

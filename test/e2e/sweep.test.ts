@@ -10,7 +10,7 @@ import { MANAGED_BY } from '../../functions/shared/deployments/app-layout.ts';
 import { AgentSphereProvider } from '../../functions/shared/sandbox/agentsphere/index.ts';
 import { createLambdaContext } from '../../infra/local/lambda-context.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
-import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { liveSandboxesOf, sandboxesLeftBy, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
@@ -173,7 +173,7 @@ describe('uncatchable failures', () => {
     // Assert
     expect(fixture.stack.stepFunctions.describeExecution(execution!.executionArn!).status).toBe('ABORTED');
     expect(failed.error).toMatchObject({ step: 'upload', name: 'OperatorAbort', message: 'stopped by an operator' });
-    expect(liveSandboxesOf(fixture.stack, accepted.body.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, accepted.body.deploymentId)).toEqual([]);
   });
 });
 

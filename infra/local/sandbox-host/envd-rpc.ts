@@ -6,6 +6,7 @@ import type { LocalSandbox, SandboxProcess } from './local-sandbox.ts';
 import { ConnectError, type ConnectCode, type ServerStream } from './connect-rpc.ts';
 import { SandboxFileError, type SandboxEntry, type SandboxFileErrorCode, type SandboxFiles } from './sandbox-files.ts';
 import { sandboxPath, SandboxPathError } from './sandbox-paths.ts';
+import { SandboxEndedError } from './process-launcher.ts';
 
 export interface RpcContext {
   sandbox: LocalSandbox;
@@ -65,6 +66,7 @@ export const streamMethods: Record<string, StreamMethod> = {
         { deadlineMs: context.timeoutMs, stdin: stdin === true, tag },
       );
     } catch (error) {
+      if (error instanceof SandboxEndedError) throw error;
       throw new ConnectError('internal', `failed to start process: ${(error as Error).message}`);
     }
     await followProcess(started, context, stream);

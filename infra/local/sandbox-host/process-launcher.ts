@@ -9,6 +9,14 @@ import type { Duplex } from 'node:stream';
 import type { SandboxFiles } from './sandbox-files.ts';
 import type { SandboxLimits } from './sandbox-limits.ts';
 
+/** The sandbox's processes are gone (it was killed, or its agent died) while something was asked of it. */
+export class SandboxEndedError extends Error {
+  constructor(reason: string) {
+    super(`the sandbox is no longer running: ${reason}`);
+    this.name = 'SandboxEndedError';
+  }
+}
+
 export interface SpawnOptions {
   /** Working directory as the sandbox sees it (e.g. /home/user). */
   cwd: string;

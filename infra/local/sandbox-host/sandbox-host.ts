@@ -15,7 +15,7 @@ import { handleControlPlane } from './control-plane.ts';
 import { ENVD_PORT, handleDaemon } from './envd.ts';
 import { FaultInjector, type FaultRule, type FaultTarget } from './fault-injector.ts';
 import { HttpError, readBody, sendError, sendJson, sendNoContent } from './http-util.ts';
-import type { ProcessLauncher, ProtectionReport } from './process-launcher.ts';
+import { SandboxEndedError, type ProcessLauncher, type ProtectionReport } from './process-launcher.ts';
 import { proxyHttp, proxyUpgrade } from './port-proxy.ts';
 import { SandboxRegistry } from './sandbox-registry.ts';
 import { createLauncher, describeProtections, type IsolationMode } from './sandbox-isolation.ts';
@@ -107,6 +107,8 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
     route(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       if (error instanceof HttpError) return sendError(response, error.status, error.message);
+      // Killed (or its agent died) while this request was on its way: gone, as the cloud answers.
+      if (error instanceof SandboxEndedError) return sendError(response, 502, 'sandbox not found or no longer running');
       console.error('[sandbox-host]', error);
       sendError(response, 500, error instanceof Error ? error.message : String(error));
     });

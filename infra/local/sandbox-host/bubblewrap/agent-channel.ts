@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { Socket } from 'node:net';
 import { MAX_CHUNK_BYTES, type AgentError, type AgentMessage, type HostMessage } from './agent/agent-protocol.ts';
+import { SandboxEndedError } from '../process-launcher.ts';
 
 const MAX_BASE64_LENGTH = Math.ceil(MAX_CHUNK_BYTES / 3) * 4;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -16,13 +17,6 @@ const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,31}$/;
 const MAX_ERROR_MESSAGE = 2_000;
 const MAX_INVALID_MESSAGES = 50;
 const KNOWN_SIGNALS = new Set(Object.keys(constants.signals));
-
-export class AgentChannelClosedError extends Error {
-  constructor(reason: string) {
-    super(`the sandbox agent is gone: ${reason}`);
-    this.name = 'AgentChannelClosedError';
-  }
-}
 
 /** An operation the agent tried and reports failed (a Node errno code, e.g. ENOENT). */
 export class AgentOperationError extends Error {
@@ -97,7 +91,7 @@ export class AgentChannel {
 
   whenReady(timeoutMs: number): Promise<void> {
     if (this.#ready) return Promise.resolve();
-    if (this.#closedReason) return Promise.reject(new AgentChannelClosedError(this.#closedReason));
+    if (this.#closedReason) return Promise.reject(new SandboxEndedError(this.#closedReason));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new AgentTimeoutError('its start', timeoutMs)), timeoutMs);
       this.#readyWaiters.push({
@@ -109,7 +103,7 @@ export class AgentChannel {
 
   /** Sends a request with the given id (see nextId) and waits for its reply. */
   request(id: number, message: HostRequest, options: { timeoutMs: number; handle?: boolean }): Promise<AgentReply> {
-    if (this.#closedReason) return Promise.reject(new AgentChannelClosedError(this.#closedReason));
+    if (this.#closedReason) return Promise.reject(new SandboxEndedError(this.#closedReason));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
@@ -126,7 +120,7 @@ export class AgentChannel {
 
   /** Sends a message that has no reply; resolves once it is written to the channel. */
   post(id: number, message: HostRequest): Promise<void> {
-    if (this.#closedReason) return Promise.reject(new AgentChannelClosedError(this.#closedReason));
+    if (this.#closedReason) return Promise.reject(new SandboxEndedError(this.#closedReason));
     return new Promise((resolve, reject) => {
       try {
         this.#child.send({ ...message, id }, undefined, {}, (error) => (error ? reject(error) : resolve()));
@@ -165,7 +159,7 @@ export class AgentChannel {
   close(reason: string): void {
     if (this.#closedReason) return;
     this.#closedReason = reason;
-    const error = new AgentChannelClosedError(reason);
+    const error = new SandboxEndedError(reason);
     for (const waiter of this.#readyWaiters) waiter.reject(error);
     this.#readyWaiters = [];
     for (const pending of this.#pending.values()) {
