@@ -105,7 +105,10 @@ export class ApiClient {
     url.searchParams.set('sandboxId', sandboxId);
     url.searchParams.set('port', String(port));
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(5_000),
+        headers: this.config.operatorKey ? { authorization: `Bearer ${this.config.operatorKey}` } : {},
+      });
       if (!response.ok) return undefined;
       const body = (await response.json()) as { url?: unknown };
       return typeof body.url === 'string' ? body.url : undefined;

@@ -12,6 +12,7 @@
  * Handlers find all of it through standard AWS SDK configuration (AWS_ENDPOINT_URL_<SERVICE>).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ import { startLocalEventBridge, type BusEvent, type LocalEventBridge } from './a
 import { createLocalJwtAuthority } from './http-api/local-jwt.ts';
 import { startLocalHttpApi } from './http-api/local-http-api.ts';
 import { startSandboxHost, type SandboxHost } from './sandbox-host/sandbox-host.ts';
+import type { IsolationMode } from './sandbox-host/sandbox-isolation.ts';
 import { LocalStepFunctions, type ExecutionStatusChangeEvent, type LocalLambdaHandler } from './step-functions/local-step-functions.ts';
 import { resolveStateMachineDefinition } from './step-functions/resolve-definition.ts';
 import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
@@ -76,7 +78,13 @@ export interface LocalStackOptions {
   /** Keep DynamoDB data on disk under the data directory, so a restart finds it. */
   persist?: boolean;
   /** A sandbox host running as its own process (`npm run sandbox-host`), instead of one in-process. */
-  externalSandboxHost?: { url: string; apiKey: string; domain?: string };
+  externalSandboxHost?: { url: string; apiKey: string; operatorKey?: string; domain?: string };
+  /** How the in-process sandbox host isolates sandboxes (default `bubblewrap`). */
+  isolation?: IsolationMode;
+  /** `host:port` pairs sandboxes may reach (default: the npm registry). */
+  egressAllowList?: readonly string[];
+  /** The key the operator endpoint (and the in-process sandbox host's `/_host/*`) requires; random by default. */
+  operatorKey?: string;
 }
 
 export interface LocalStack {
@@ -90,6 +98,8 @@ export interface LocalStack {
   eventBridge: LocalEventBridge;
   /** Operator endpoint: `POST /sweep` runs a sweep now. */
   operatorUrl: string;
+  /** What the operator endpoint requires as `Authorization: Bearer <key>`. */
+  operatorKey: string;
   /** Runs the sweep handler once, now. */
   sweep(): Promise<SweepReport>;
   /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
@@ -108,7 +118,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const synthesized = options.synthesized ?? (await loadSynthesizedStack());
-    const sandboxes = await startSandboxes(options, dataDir, stops);
+    const operatorKey = options.operatorKey ?? `op_local_${randomBytes(16).toString('hex')}`;
+    const sandboxes = await startSandboxes(options, dataDir, operatorKey, stops);
     let handlers: Record<HandlerName, LocalLambdaHandler>;
 
     const dynamoDb = await startLocalDynamoDb(options.persist ? { directory: join(dataDir, 'dynamodb') } : {});
@@ -211,7 +222,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await sweeping?.catch(() => undefined);
       });
     }
-    const operator = await startOperatorEndpoint({ sweep, browserUrl: sandboxes.browserUrl });
+    const operator = await startOperatorEndpoint({ sweep, browserUrl: sandboxes.browserUrl }, { operatorKey });
     stops.push(() => operator.close());
 
     const jwt = await createLocalJwtAuthority({ keyFile: join(dataDir, 'jwt-signing-key.json') });
@@ -235,6 +246,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       stepFunctions,
       eventBridge,
       operatorUrl: operator.url,
+      operatorKey,
       sweep,
       browserUrl: sandboxes.browserUrl,
       stop,
@@ -255,13 +267,16 @@ interface Sandboxes {
   browserUrl(sandboxId: string, port: number): Promise<string>;
 }
 
-async function startSandboxes(options: LocalStackOptions, dataDir: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
+async function startSandboxes(options: LocalStackOptions, dataDir: string, operatorKey: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
   if (options.externalSandboxHost) {
-    const { url, apiKey, domain = LOCAL_SANDBOX_DOMAIN } = options.externalSandboxHost;
+    const { url, apiKey, domain = LOCAL_SANDBOX_DOMAIN, operatorKey: hostOperatorKey } = options.externalSandboxHost;
     stops.push(routeAgentSphereToLocalHost({ hostUrl: url, domain }));
     const browserUrl = async (sandboxId: string, port: number) => {
-      const response = await fetch(`${url}/_host/sandboxes/${sandboxId}/ports/${port}`);
-      return ((await response.json()) as { url: string }).url;
+      if (!hostOperatorKey) throw new Error('browser URLs of an external sandbox host need its operator key (--sandbox-host-operator-key)');
+      const response = await fetch(`${url}/_host/sandboxes/${encodeURIComponent(sandboxId)}/ports/${port}`, { headers: { authorization: `Bearer ${hostOperatorKey}` } });
+      const body = (await response.json()) as { url?: string; message?: string };
+      if (!response.ok || !body.url) throw new Error(body.message ?? `the sandbox host answered ${response.status}`);
+      return body.url;
     };
     return { apiKey, domain: `${domain}:${new URL(url).port}`, appUrlScheme: 'http', browserUrl };
   }
@@ -272,7 +287,13 @@ async function startSandboxes(options: LocalStackOptions, dataDir: string, stops
     return { apiKey, domain, browserUrl: async (sandboxId, port) => `https://${port}-${sandboxId}.${domain}/` };
   }
   // Under .localhost, app URLs resolve to this machine in browsers and curl, with no setup.
-  const host = await startSandboxHost({ stateDir: join(dataDir, 'sandbox-host'), domain: LOCAL_SANDBOX_DOMAIN });
+  const host = await startSandboxHost({
+    stateDir: join(dataDir, 'sandbox-host'),
+    domain: LOCAL_SANDBOX_DOMAIN,
+    operatorKey,
+    ...(options.isolation ? { isolation: options.isolation } : {}),
+    ...(options.egressAllowList ? { egressAllowList: options.egressAllowList } : {}),
+  });
   // Kill every sandbox before anything else stops (stops run in reverse order).
   stops.push(() => host.close());
   const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });

@@ -12,7 +12,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type ApiClient, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { FIXTURE_APPS, projectFiles } from '../support/project-files.ts';
@@ -142,7 +141,7 @@ async function runningDeployment(projectId: string): Promise<any> {
   const accepted = await api.deploy({
     projectId,
     files: (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env'),
-    options: { port: (await freshPort()), startCommand: 'node server.js' },
+    options: { port: 3000, startCommand: 'node server.js' },
   });
   expect(accepted.status).toBe(202);
   deployments.push(accepted.body.deploymentId);
@@ -243,10 +242,10 @@ describe('coderunner deploy', () => {
     const directory = await projectDirectory('cli-app');
     const stateFile = join(workDir, 'stack', '.coderunner', 'local-stack.json');
     await mkdir(join(workDir, 'stack', '.coderunner'), { recursive: true });
-    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, token, pid: process.pid }));
+    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, operatorKey: fixture.stack.operatorKey, token, pid: process.pid }));
 
     // Act
-    const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
+    const run = await runCli(['deploy', directory, '--port', '3000', '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
 
     // Assert: the steps, each done, and the URLs
     expect(run.code, run.output).toBe(0);
@@ -274,7 +273,7 @@ describe('coderunner deploy', () => {
   it('exits 1 naming the failed step, its cause and the saved logs when the app exits at once', { timeout: 60_000 }, async () => {
     const directory = await projectDirectory('cli-broken');
 
-    const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node missing-entry.js']);
+    const run = await runCli(['deploy', directory, '--port', '3000', '--start', 'node missing-entry.js']);
 
     expect(run.code, run.output).toBe(1);
     const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
@@ -290,7 +289,7 @@ describe('coderunner deploy', () => {
   it('leaves the deployment running on Ctrl-C without a terminal, says how to kill it and exits 130', { timeout: 60_000 }, async () => {
     // Prepare
     const directory = await projectDirectory('cli-interrupted');
-    const cli = startCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js']);
+    const cli = startCli(['deploy', directory, '--port', '3000', '--start', 'node server.js']);
     const deploymentId = (await cli.waitForOutput(DEPLOYMENT_ID))[1]!;
     deployments.push(deploymentId);
 
@@ -406,7 +405,7 @@ describe('coderunner events', () => {
     // Assert
     expect(run.code, run.output).toBe(0);
     const changes = run.stdout.trim().split('\n').map((line) => line.replace(/^\S+\s+/, '').split('  ')[0]);
-    expect(changes).toEqual(['PENDING', 'PENDING → CREATING', 'CREATING → UPLOADING', 'UPLOADING → STARTING', 'STARTING → CHECKING_HEALTH', 'CHECKING_HEALTH → RUNNING', 'RUNNING → TERMINATED']);
+    expect(changes).toEqual(['PENDING', 'PENDING → CREATING', 'CREATING → UPLOADING', 'UPLOADING → STARTING', 'STARTING → CHECKING_HEALTH', 'CHECKING_HEALTH → RUNNING', 'RUNNING → STOPPING', 'STOPPING → TERMINATED']);
   });
 });
 
@@ -442,7 +441,7 @@ describe('errors read as sentences', () => {
 
   it("says a deployment that does not exist (or is another user's) is not found", async () => {
     const files = (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env');
-    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: (await freshPort()) } })).body;
+    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: 3000 } })).body;
 
     const missing = await runCli(['status', '00000000-0000-4000-8000-000000000000']);
     const notMine = await runCli(['status', someoneElses.deploymentId]);

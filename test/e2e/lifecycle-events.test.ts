@@ -9,7 +9,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentEvent } from '../../functions/shared/deployments/events/deployment-event.ts';
 import { REPLAY_TOLERANCE_SECONDS, verifySignature } from '../../functions/shared/webhooks/signature.ts';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { startStackFixture, type ApiClient, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
@@ -62,7 +61,7 @@ async function deployWithCallback(api: ApiClient, callbackUrl: string, projectId
   const accepted = await api.deploy({
     projectId,
     files: await projectFiles('hello-node'),
-    options: { port: await freshPort(), startCommand: 'node server.js', callbackUrl },
+    options: { startCommand: 'node server.js', callbackUrl },
   });
   expect(accepted.status).toBe(202);
   return accepted.body.deploymentId as string;
@@ -191,7 +190,7 @@ describe('signed webhooks', () => {
 describe('GET /deployments/{id}/events', () => {
   it('lists the status changes of a deployment, oldest first, with or without a callbackUrl', async () => {
     // Prepare
-    const accepted = await fixture.api.deploy({ projectId: 'events-route', files: await projectFiles('hello-node'), options: { port: await freshPort(), startCommand: 'node server.js' } });
+    const accepted = await fixture.api.deploy({ projectId: 'events-route', files: await projectFiles('hello-node'), options: { startCommand: 'node server.js' } });
     const deploymentId = accepted.body.deploymentId as string;
     await fixture.api.waitForStatus(deploymentId, ['RUNNING']);
     await fixture.api.delete(deploymentId);
@@ -210,7 +209,7 @@ describe('GET /deployments/{id}/events', () => {
 
   it('records the failure of a deployment that fails, with the failed step and the error, after the cleanup', async () => {
     // Prepare
-    const accepted = await fixture.api.deploy({ projectId: 'events-failing', files: await projectFiles('hello-node'), options: { port: await freshPort(), startCommand: 'node no-such-file.js' } });
+    const accepted = await fixture.api.deploy({ projectId: 'events-failing', files: await projectFiles('hello-node'), options: { startCommand: 'node no-such-file.js' } });
     const deploymentId = accepted.body.deploymentId as string;
     const failed = await fixture.api.waitForStatus(deploymentId, ['FAILED']);
 
@@ -229,7 +228,7 @@ describe('GET /deployments/{id}/events', () => {
 
   it("answers 404 for another user's deployment", async () => {
     // Prepare
-    const accepted = await fixture.api.deploy({ projectId: 'events-private', files: await projectFiles('hello-node'), options: { port: await freshPort(), startCommand: 'node server.js' } });
+    const accepted = await fixture.api.deploy({ projectId: 'events-private', files: await projectFiles('hello-node'), options: { startCommand: 'node server.js' } });
     const stranger = await fixture.apiAs('events-stranger');
 
     // Act

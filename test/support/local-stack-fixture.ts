@@ -97,6 +97,16 @@ export async function startStackFixture(options: LocalStackOptions = {}): Promis
   return { stack, api: await apiAs('test-user'), apiAs, stop: () => stack.stop() };
 }
 
+/**
+ * Sandboxes the local host still runs for a deployment once its cleanup had time to finish:
+ * cleanup records FAILED first and kills after, so this polls until none is left or the deadline.
+ */
+export async function sandboxesLeftBy(stack: LocalStack, deploymentId: string, timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (liveSandboxesOf(stack, deploymentId).length > 0 && Date.now() < deadline) await sleep(20);
+  return liveSandboxesOf(stack, deploymentId);
+}
+
 /** Sandboxes the local host still runs for a deployment. */
 export function liveSandboxesOf(stack: LocalStack, deploymentId: string): string[] {
   return (stack.sandboxHost?.registry.list() ?? [])
