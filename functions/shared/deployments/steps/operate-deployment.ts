@@ -10,11 +10,13 @@ import type { LogEntry } from '../logs/log-entry.ts';
 import type { LogQuery } from '../logs/log-query.ts';
 import { probeApp, type ProbeResult } from '../probe-app.ts';
 import { loadOwnDeployment } from './load-own-deployment.ts';
+import { SandboxGoneError, SandboxNotFoundError } from '../../sandbox/errors.ts';
 import { latestEnd, userLimits } from '../quotas/deployment-quotas.ts';
 import type { QuotaLimits } from '../quotas/quota-limits.ts';
 
+/** The sandbox of a deployment that keeps it: not while it is being stopped, nor once it ended. */
 function requireSandbox(deployment: Deployment): string {
-  if (!deployment.sandboxId || isTerminal(deployment.status)) {
+  if (!deployment.sandboxId || isTerminal(deployment.status) || deployment.status === 'STOPPING') {
     throw new NoLiveSandboxError(`deployment ${deployment.deploymentId} is ${deployment.status} and has no live sandbox`);
   }
   return deployment.sandboxId;
@@ -66,7 +68,12 @@ export async function liveHealth(dependencies: Uses<'deployments' | 'sandboxes'>
   if (!deployment.sandboxId || isTerminal(deployment.status)) {
     return { ...base, probe: null, sandbox: { sandboxId: deployment.sandboxId ?? null, alive: false } };
   }
-  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId).catch(() => undefined);
+  // Only "not found" and "gone" mean dead; a provider that is rate limiting or unreachable says
+  // nothing about the sandbox (the API answers 503/502 for those).
+  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId).catch((error: unknown) => {
+    if (error instanceof SandboxNotFoundError || error instanceof SandboxGoneError) return undefined;
+    throw error;
+  });
   if (!sandbox) return { ...base, probe: null, sandbox: { sandboxId: deployment.sandboxId, alive: false } };
   const probe = await probeApp(sandbox.portUrl(deployment.options.port), deployment.options.healthPath);
   if (probe.statusCode !== undefined && probe.statusCode < 500) return { ...base, probe, sandbox: null };
