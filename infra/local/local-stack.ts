@@ -102,6 +102,8 @@ export interface LocalStack {
   operatorKey: string;
   /** Runs the sweep handler once, now. */
   sweep(): Promise<SweepReport>;
+  /** DynamoDB requests served since start, by operation (the cost benchmark reads them). */
+  dynamoDbRequests(): ReadonlyMap<string, number>;
   /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
   browserUrl(sandboxId: string, port: number): Promise<string>;
   stop(): Promise<void>;
@@ -243,6 +245,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       issueToken: (subject) => jwt.issueToken(subject),
       sandboxHost: sandboxes.host,
+      dynamoDbRequests: () => dynamoDb.requests(),
       stepFunctions,
       eventBridge,
       operatorUrl: operator.url,

@@ -372,6 +372,27 @@ describe('operating a running deployment', () => {
     expect(run.stdout.match(/cli-app served GET \/followed-request/g)).toHaveLength(1);
   });
 
+  it('logs -f prints each line of a log file without timestamps once, however often the file grows', { timeout: 60_000 }, async () => {
+    // Prepare: an app that appends a line every 300 ms to logs/app.log, with no time on the line
+    const script = "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT);let n=0;require('fs').mkdirSync('logs',{recursive:true});setInterval(()=>require('fs').appendFileSync('logs/app.log','tick '+(++n)+'\\n'),300)";
+    const accepted = await api.deploy({ projectId: 'cli-undated', files: [{ path: 'app.js', content: script }], options: { startCommand: 'node app.js', healthPath: '/' } });
+    deployments.push(accepted.body.deploymentId);
+    await api.waitForStatus(accepted.body.deploymentId, ['RUNNING']);
+
+    // Act
+    const cli = startCli(['logs', accepted.body.deploymentId, '-f']);
+    await cli.waitForOutput(/tick 3\b/);
+    await sleep(2_500); // the file grows between polls, its mtime moving forward
+    cli.child.kill('SIGINT');
+    const run = await cli.exited;
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    const ticks = run.stdout.match(/tick \d+/g) ?? [];
+    expect(ticks.length).toBeGreaterThan(3);
+    expect(new Set(ticks).size).toBe(ticks.length);
+  });
+
   it('health reports the app healthy', async () => {
     const run = await runCli(['health', running.deploymentId]);
 
