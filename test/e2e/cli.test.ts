@@ -59,7 +59,8 @@ interface CliProcess {
 
 /** The environment of a shell with nothing of CodeRunner's in it, plus `env`. */
 function shellEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? workDir, NO_COLOR: '1', ...env };
+  // HOME is the test's own: a local stack running on this machine (its ~/.coderunner state) must not be found.
+  return { PATH: process.env.PATH ?? '', HOME: workDir, NO_COLOR: '1', ...env };
 }
 
 function apiEnvironment(): Record<string, string> {
