@@ -4,6 +4,8 @@
  * never change again.
  */
 export const DEPLOYMENT_STATUSES = [
+  // A manifest deployment waits here for its blobs (until the completion call or its deadline).
+  'AWAITING_UPLOAD',
   'PENDING',
   'CREATING',
   'UPLOADING',
@@ -21,7 +23,7 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
 
 /** The saga is still working on these: a record that stays in one too long is stuck. */
-export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
+export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['AWAITING_UPLOAD', 'PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
 
 /** Statuses in which a sandbox may exist and costs money. */
 export const ACTIVE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']);
@@ -31,6 +33,7 @@ export const DEPLOYMENT_STEPS = ['create', 'upload', 'start', 'health'] as const
 export type DeploymentStep = (typeof DEPLOYMENT_STEPS)[number];
 
 export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> = {
+  AWAITING_UPLOAD: 'upload',
   PENDING: 'create',
   CREATING: 'create',
   UPLOADING: 'upload',
@@ -39,6 +42,8 @@ export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> =
 };
 
 const LEGAL_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
+  // Completed (checked against the manifest), refused past its deadline, or deleted.
+  AWAITING_UPLOAD: ['PENDING', 'FAILED', 'TERMINATED'],
   PENDING: ['CREATING', 'FAILED', 'TERMINATED'],
   // A sandbox can reach the end of its lifetime at any step (the sweep records it).
   CREATING: ['UPLOADING', 'FAILED', 'TERMINATED', 'EXPIRED'],
