@@ -27,6 +27,11 @@ export interface FunctionAccess {
   staging?: readonly StagingAccess[];
   /** Logs saved from a sandbox before it was killed (S3LogArchive): save, load. */
   savedLogs?: readonly ('put' | 'get')[];
+  /**
+   * The owner's blobs (S3BlobStore): 'get' reads the index and chunk ranges; 'put' writes verified
+   * chunks (CopyObject from the staged part) and the index.
+   */
+  blobs?: readonly ('put' | 'get')[];
   /** Powertools idempotency records (POST /deployments with an Idempotency-Key). */
   idempotencyRecords?: boolean;
   /** Starts the deployment saga (SfnWorkflows.start). */
@@ -47,11 +52,24 @@ const READ_PUT_UPDATE: readonly DeploymentItemAction[] = ['GetItem', 'PutItem', 
 
 export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   // submitDeployment: create, stage, start the saga; undo on failure; a redeploy finds its sandbox by owner.
+  // A manifest: reads the owner's index (and held blobs the plan reads), stages the pending upload and
+  // signs the part URLs (a presigned PUT acts with this role's s3:PutObject on the staging prefix).
   apiCreateDeployment: {
     deploymentItems: READ_PUT_UPDATE,
     queriedIndexes: OWNER_INDEXES,
     staging: ['put', 'deleteAll'],
+    blobs: ['get'],
     idempotencyRecords: true,
+    startsExecutions: true,
+    sandboxes: true,
+  },
+  // completeUpload: head/read/delete the staged parts, copy them into chunks, update the index,
+  // stage the writes, read the live sandbox's record of its files, start the saga.
+  apiCompleteDeployment: {
+    deploymentItems: READ_UPDATE,
+    queriedIndexes: OWNER_INDEXES,
+    staging: ['put', 'get', 'deleteAll'],
+    blobs: ['get', 'put'],
     startsExecutions: true,
     sandboxes: true,
   },
@@ -66,7 +84,8 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   apiDeploymentLogs: { deploymentItems: READ, savedLogs: ['get'], sandboxes: true },
   apiOpenApi: {},
   create: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
+  // A manifest deployment's batch streams chunk ranges of the owner's blobs.
+  uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], blobs: ['get'], sandboxes: true },
   start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
   health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true },
   kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },

@@ -21,6 +21,8 @@ export function deploymentView(deployment: Deployment, basePath = '') {
     expiresAt: deployment.expiresAt ?? null,
     redeployOf: deployment.reusedFrom?.deploymentId ?? null,
     replacedBy: deployment.replacedBy ?? null,
+    /** A manifest deployment's transfer (null for inline contents). */
+    upload: deployment.upload ?? null,
     timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
     links: { self },
   };

@@ -21,6 +21,25 @@ export interface AppOptions {
   timeoutSeconds: number;
 }
 
+/** A manifest deployment's transfer: what was uploaded, what the sandbox gets. */
+export interface UploadSummary {
+  /** The deployment is refused (and ended by the sweep) if not completed by then. */
+  deadline: string;
+  filesInManifest: number;
+  blobsToUpload: number;
+  bytesToUpload: number;
+  /** Bytes the service already held for the owner, not uploaded again. */
+  bytesHeld: number;
+  parts: number;
+  /** Set at completion: what goes into the sandbox. */
+  filesToWrite?: number;
+  bytesToWrite?: number;
+  filesUnchanged?: number;
+  filesRemoved?: number;
+  /** A redeploy that changes only what differs from what the sandbox holds. */
+  incremental?: boolean;
+}
+
 /** One record per deployment, with its sandbox. */
 export interface Deployment {
   deploymentId: string;
@@ -47,6 +66,8 @@ export interface Deployment {
   executionArn?: string;
   /** A redeploy: the deployment whose live sandbox this one took over, and the app it replaces. */
   reusedFrom?: { deploymentId: string; appPid?: number };
+  /** A manifest deployment (absent for inline contents). */
+  upload?: UploadSummary;
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;

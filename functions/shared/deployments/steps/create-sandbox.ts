@@ -3,18 +3,23 @@
  * created (the Lambda timed out after the provider answered) is found by its metadata and reused,
  * so a deployment never owns two.
  */
-import { APP_DIR, MANAGED_BY } from '../app-layout.ts';
+import { MANAGED_BY } from '../app-layout.ts';
 import type { Deployment } from '../deployment.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
 import { loadDeployment } from './load-deployment.ts';
+import { prepareAppDir } from '../manifest/prepare-app-dir.ts';
+import type { StagedDocuments } from '../manifest/staged-documents.ts';
 
 export interface CreateSandboxResult {
   sandboxId: string;
   expiresAt: string;
 }
 
-export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>, deploymentId: string): Promise<CreateSandboxResult> {
+export async function createSandbox(
+  dependencies: Uses<'deployments' | 'sandboxes' | 'staging'> & { documents?: StagedDocuments },
+  deploymentId: string,
+): Promise<CreateSandboxResult> {
   const { deployments, sandboxes, staging } = dependencies;
   let deployment = await loadDeployment(deployments, deploymentId);
   if (deployment.status === 'PENDING') deployment = await deployments.transition(deploymentId, 'CREATING');
@@ -48,12 +53,13 @@ export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxe
 
 /**
  * A redeploy: no new sandbox. The previous app is stopped and the app directory emptied (keeping
- * node_modules, so the install is incremental) before the new files arrive.
+ * node_modules, so the install is incremental) before the new files arrive; a manifest redeploy
+ * removes only the files that are gone (prepareAppDir).
  */
-async function takeOverSandbox(dependencies: Uses<'deployments' | 'sandboxes'>, deployment: Deployment): Promise<CreateSandboxResult> {
+async function takeOverSandbox(dependencies: Uses<'deployments' | 'sandboxes'> & { documents?: StagedDocuments }, deployment: Deployment): Promise<CreateSandboxResult> {
   const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId!);
   if (deployment.reusedFrom?.appPid) await sandbox.killProcess(deployment.reusedFrom.appPid);
-  await sandbox.run(`mkdir -p ${APP_DIR} && find ${APP_DIR} -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +`, { timeoutMs: 60_000 });
+  await prepareAppDir(dependencies.documents, deployment, sandbox);
   const expiresAt = deployment.expiresAt ?? new Date(nowOf(dependencies).getTime() + deployment.options.timeoutSeconds * 1000).toISOString();
   await dependencies.deployments.transition(deployment.deploymentId, 'UPLOADING', { sandboxId: deployment.sandboxId, expiresAt });
   return { sandboxId: deployment.sandboxId!, expiresAt };
