@@ -53,7 +53,7 @@ export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, reques
     }
     seen.add(path);
     written.push({ path, name: basename(path), type: 'file' });
-    track(writeOne(sandbox, path, stream));
+    track(writeOne(sandbox, path, stream).then((bytes) => sandbox.stats.countWrite(path, bytes)));
   });
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
@@ -66,11 +66,14 @@ export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, reques
   sendJson(response, 200, written);
 }
 
-async function writeOne(sandbox: LocalSandbox, path: string, stream: NodeJS.ReadableStream): Promise<void> {
+/** Resolves to the bytes written. */
+async function writeOne(sandbox: LocalSandbox, path: string, stream: NodeJS.ReadableStream): Promise<number> {
   try {
     const target = await toHostPath(sandbox, path);
     await mkdir(dirname(target), { recursive: true });
-    await pipeline(stream, createWriteStream(target));
+    const file = createWriteStream(target);
+    await pipeline(stream, file);
+    return file.bytesWritten;
   } catch (error) {
     (stream as NodeJS.ReadableStream & { resume(): void }).resume();
     throw error;

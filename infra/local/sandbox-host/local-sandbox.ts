@@ -2,6 +2,7 @@
  * One local sandbox: its identity and lifetime as the control plane reports them, and the
  * processes the daemon started in it.
  */
+import { DaemonStats } from './daemon-stats.ts';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
@@ -157,6 +158,8 @@ export class LocalSandbox {
   readonly rootDir: string;
   readonly runtime: SandboxRuntime;
   readonly processes = new Map<number, SandboxProcess>();
+  /** Requests to its daemon and files written, counted for operators and tests. */
+  readonly stats = new DaemonStats();
   endAt: Date;
 
   constructor(init: LocalSandboxInit) {
