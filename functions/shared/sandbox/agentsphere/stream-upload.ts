@@ -28,7 +28,7 @@ export function daemonEndpoint(sandbox: Sandbox): DaemonEndpoint {
 export async function postFileStreams(endpoint: DaemonEndpoint, files: readonly StreamToWrite[], timeoutMs: number): Promise<void> {
   const boundary = `coderunner-${randomBytes(12).toString('hex')}`;
   const body = ReadableStream.from(multipartBody(files, boundary));
-  const response = await fetch(`${endpoint.url}/files?username=${USER}`, {
+  const response = await sendBody(`${endpoint.url}/files?username=${USER}`, {
     method: 'POST',
     headers: {
       'content-type': `multipart/form-data; boundary=${boundary}`,
@@ -43,6 +43,24 @@ export async function postFileStreams(endpoint: DaemonEndpoint, files: readonly 
   if (!response.ok) throw daemonError(response.status, text);
 }
 
+/** A source that broke its size promise fails the write as a bad request (not retried), not as "fetch failed". */
+async function sendBody(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as Error).cause;
+    if (cause instanceof SourceSizeError) throw new InvalidArgumentError(cause.message);
+    throw error;
+  }
+}
+
+class SourceSizeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceSizeError';
+  }
+}
+
 async function* multipartBody(files: readonly StreamToWrite[], boundary: string): AsyncGenerator<Uint8Array> {
   for (const file of files) {
     yield encoder.encode(
@@ -51,10 +69,10 @@ async function* multipartBody(files: readonly StreamToWrite[], boundary: string)
     let sent = 0;
     for await (const chunk of file.open()) {
       sent += chunk.length;
-      if (sent > file.size) throw new SandboxError(`${file.path}: its source gave more than the ${file.size} bytes expected`);
+      if (sent > file.size) throw new SourceSizeError(`${file.path}: its source gave more than the ${file.size} bytes expected`);
       yield chunk;
     }
-    if (sent !== file.size) throw new SandboxError(`${file.path}: its source gave ${sent} of the ${file.size} bytes expected`);
+    if (sent !== file.size) throw new SourceSizeError(`${file.path}: its source gave ${sent} of the ${file.size} bytes expected`);
     yield encoder.encode('\r\n');
   }
   yield encoder.encode(`--${boundary}--\r\n`);
