@@ -6,9 +6,9 @@
  * nothing and leave nothing once their deadline passes.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -101,6 +101,19 @@ async function keysUnder(prefix: string): Promise<string[]> {
   return keys;
 }
 
+/** Every file under the app directory with its inode and modification time: a rewritten file changes them. */
+async function fileVersions(root: string): Promise<Map<string, string>> {
+  const entries = await readdir(root, { recursive: true, withFileTypes: true });
+  const versions = new Map<string, string>();
+  for (const entry of entries) {
+    if (!entry.isFile()) continue;
+    const path = relative(root, join(entry.parentPath, entry.name));
+    const info = await stat(join(root, path), { bigint: true });
+    versions.set(path, `${info.ino}:${info.mtimeNs}`);
+  }
+  return versions;
+}
+
 function uploadsOf(deploymentId: string) {
   return fixture.stack.s3CreatedObjects().filter((object) => object.key.startsWith(`deployments/${deploymentId}/uploads/`));
 }
@@ -144,7 +157,9 @@ describe('a 40 MiB project through the CLI', () => {
     await writeFile(join(project.root, changed), newContent);
     await unlink(join(project.root, deleted));
     const sandbox = sandboxOf(first.deploymentId);
-    const writtenBefore = sandbox.stats.filesWritten.length;
+    const appDir = join(sandbox.rootDir, 'home', 'user', 'app');
+    const before = await fileVersions(appDir);
+    const writesBefore = sandbox.stats.filesWritten.length;
 
     // Act
     const run = await runCli(['deploy', project.root, '--project', 'large-site', '--reuse']);
@@ -156,9 +171,13 @@ describe('a 40 MiB project through the CLI', () => {
     expect(run.output).toMatch(/already uploaded, skipped/);
     const uploads = uploadsOf(deploymentId);
     expect(uploads.map((upload) => upload.size)).toEqual([Buffer.byteLength(newContent)]);
-    const appFilesWritten = sandbox.stats.filesWritten.slice(writtenBefore).filter((path) => path.startsWith('/home/user/app/'));
-    expect(appFilesWritten).toEqual([`/home/user/app/${changed}`]);
-    const appDir = join(sandbox.rootDir, 'home', 'user', 'app');
+    // At the sandbox host: one archive came through the daemon, and on disk only the changed file is new.
+    const archives = sandbox.stats.filesWritten.slice(writesBefore).filter((path) => path.startsWith('/home/user/.coderunner/incoming/'));
+    expect(archives).toHaveLength(1);
+    const after = await fileVersions(appDir);
+    const rewritten = [...after].filter(([path, version]) => before.has(path) && before.get(path) !== version).map(([path]) => path);
+    const added = [...after.keys()].filter((path) => !before.has(path));
+    expect({ rewritten, added }).toEqual({ rewritten: [changed], added: [] });
     await expect(stat(join(appDir, deleted))).rejects.toMatchObject({ code: 'ENOENT' });
     const view = (await cliApi.get(deploymentId)).body;
     const served = await servedHashes(await appBaseUrl(view), [changed, deleted, 'assets/data.bin']);
@@ -232,7 +251,8 @@ describe('completions that do not match the manifest', () => {
     refused.push({ api: owner, id: accepted.deploymentId });
     const honest = partBody(accepted, 0, files);
     const tampered = Buffer.from(honest);
-    tampered[tampered.length - 1] ^= 0xff;
+    const last = tampered.length - 1;
+    tampered.writeUInt8(tampered.readUInt8(last) ^ 0xff, last);
     await putPart(accepted.upload.parts[0], tampered);
 
     // Act

@@ -8,7 +8,6 @@ import { APP_DIR } from '../app-layout.ts';
 import type { Deployment } from '../deployment.ts';
 import { StartFailedError } from '../errors.ts';
 import type { SandboxHandle } from '../../sandbox/sandbox-provider.ts';
-import { shellQuote } from '../../shell-quote.ts';
 import { APP_FILES_PATH, REMOVE_LIST_PATH } from './app-files.ts';
 import { SYNC_DOCUMENT, type SyncPlan } from './pending-upload.ts';
 import type { StagedDocuments } from './staged-documents.ts';
@@ -38,13 +37,4 @@ export async function prepareAppDir(documents: StagedDocuments | undefined, depl
 async function run(sandbox: SandboxHandle, command: string): Promise<void> {
   const result = await sandbox.run(command, { timeoutMs: PREPARE_TIMEOUT_MS });
   if (result.exitCode !== 0) throw new StartFailedError(`preparing the app directory failed: ${(result.stderr || result.stdout).trim().slice(0, 500)}`);
-}
-
-/** `chmod` for files whose mode is not the default, grouped by mode; undefined when there are none. */
-export function chmodCommand(files: readonly { path: string; mode: number }[], defaultMode: number): string | undefined {
-  const byMode = new Map<number, string[]>();
-  for (const file of files) if (file.mode !== defaultMode) byMode.set(file.mode, [...(byMode.get(file.mode) ?? []), file.path]);
-  if (byMode.size === 0) return undefined;
-  const commands = [...byMode].map(([mode, paths]) => `chmod ${mode.toString(8)} -- ${paths.map(shellQuote).join(' ')}`);
-  return [`cd ${APP_DIR}`, ...commands].join(' && ');
 }

@@ -1,18 +1,23 @@
 /**
- * Saga step 2 for a manifest deployment (one Map iteration): streams one batch of files from the
- * owner's chunks into the sandbox in ONE request, then sets the modes that are not the default.
- * Consecutive ranges of a chunk are read with one ranged GET; memory stays at stream buffers.
+ * Saga step 2 for a manifest deployment (one Map iteration): one batch of files goes into the
+ * sandbox as a tar archive streamed from the owner's chunks (ONE write request), unpacked there by
+ * ONE command. The archive carries the modes, and unpacking a thousand small files is the
+ * sandbox's native tar, not a thousand writes through the daemon. Consecutive ranges of a chunk
+ * are read with one ranged GET; memory stays at stream buffers whatever the file sizes.
  */
 import { APP_DIR } from '../app-layout.ts';
 import { DeploymentStateError, UploadIncompleteError } from '../errors.ts';
 import { loadDeployment } from '../steps/load-deployment.ts';
-import type { StreamToWrite } from '../../sandbox/sandbox-provider.ts';
+import { shellQuote } from '../../shell-quote.ts';
 import { APP_FILES_PATH } from './app-files.ts';
 import type { BlobSegment, BlobStore } from './blob-store.ts';
 import type { UsesManifest } from './manifest-dependencies.ts';
-import { DEFAULT_FILE_MODE } from './manifest-request.ts';
 import type { BlobBatch } from './pending-upload.ts';
-import { chmodCommand } from './prepare-app-dir.ts';
+import { tarSize, tarStream, type TarEntry } from './tar-stream.ts';
+
+const HOME = '/home/user';
+const INCOMING_DIR = `${HOME}/.coderunner/incoming`;
+const UNPACK_TIMEOUT_MS = 300_000;
 
 export interface UploadBlobBatchInput {
   deploymentId: string;
@@ -27,10 +32,11 @@ export async function uploadBlobBatch(dependencies: UsesManifest<'deployments' |
   }
   const batch = JSON.parse(await documents.getText(input.batch.key)) as BlobBatch;
   const reader = new SegmentReader(blobs, batch.files.flatMap((file) => file.segments));
-  const streams: StreamToWrite[] = batch.files.map((file, index) => ({
-    path: `${APP_DIR}/${file.path}`,
+  const entries: TarEntry[] = batch.files.map((file, index) => ({
+    path: homeRelative(`${APP_DIR}/${file.path}`),
     size: file.size,
-    // The request body reads the files in order; a retried request starts again from the first.
+    mode: file.mode,
+    // The archive reads the files in order; a retried request starts again from the first.
     async *open() {
       if (index === 0) await reader.restart();
       yield* reader.take(file.size);
@@ -38,21 +44,22 @@ export async function uploadBlobBatch(dependencies: UsesManifest<'deployments' |
   }));
   if (batch.appFilesKey) {
     const record = Buffer.from(await documents.getText(batch.appFilesKey));
-    streams.push({
-      path: APP_FILES_PATH,
+    entries.push({
+      path: homeRelative(APP_FILES_PATH),
       size: record.length,
+      mode: 0o644,
       async *open() {
         yield record;
       },
     });
   }
+  const archive = `${INCOMING_DIR}/${input.deploymentId}-${input.batch.index}.tar`;
+  const mtime = Math.floor(Date.now() / 1000);
   const sandbox = await sandboxes.connect(deployment.sandboxId);
-  await sandbox.writeFileStreams(streams);
-  const chmod = chmodCommand(batch.files, DEFAULT_FILE_MODE);
-  if (chmod) {
-    const result = await sandbox.run(chmod, { timeoutMs: 60_000 });
-    if (result.exitCode !== 0) throw new UploadIncompleteError(`setting file modes failed: ${result.stderr.trim().slice(0, 300)}`);
-  }
+  await sandbox.writeFileStreams([{ path: archive, size: tarSize(entries), open: () => tarStream(entries, mtime) }]);
+  const unpack = `tar -xmf ${shellQuote(archive)} -C ${HOME} --no-same-owner; status=$?; rm -f ${shellQuote(archive)}; exit $status`;
+  const result = await sandbox.run(unpack, { timeoutMs: UNPACK_TIMEOUT_MS });
+  if (result.exitCode !== 0) throw new UploadIncompleteError(`unpacking batch ${input.batch.index} failed: ${(result.stderr || result.stdout).trim().slice(0, 500)}`);
   await deployments.recordBatch(input.deploymentId, input.batch.index, batch.files.length);
   return { index: input.batch.index, files: batch.files.length };
 }
@@ -102,6 +109,11 @@ class SegmentReader {
     }
     return undefined;
   }
+}
+
+/** Archive members are relative to the home directory: the app's files and our record beside it. */
+function homeRelative(path: string): string {
+  return path.slice(HOME.length + 1);
 }
 
 function coalesce(segments: readonly BlobSegment[]): BlobSegment[] {

@@ -27,7 +27,7 @@ export function daemonEndpoint(sandbox: Sandbox): DaemonEndpoint {
 
 export async function postFileStreams(endpoint: DaemonEndpoint, files: readonly StreamToWrite[], timeoutMs: number): Promise<void> {
   const boundary = `coderunner-${randomBytes(12).toString('hex')}`;
-  const body = ReadableStream.from(multipartBody(files, boundary));
+  const body = ReadableStream.from(coalesced(multipartBody(files, boundary)));
   const response = await sendBody(`${endpoint.url}/files?username=${USER}`, {
     method: 'POST',
     headers: {
@@ -76,6 +76,26 @@ async function* multipartBody(files: readonly StreamToWrite[], boundary: string)
     yield encoder.encode('\r\n');
   }
   yield encoder.encode(`--${boundary}--\r\n`);
+}
+
+/** Fewer, larger chunks (up to 256 KiB): each chunk costs a trip through the stream and the socket. */
+async function* coalesced(source: AsyncIterable<Uint8Array>, target = 256 * 1024): AsyncGenerator<Uint8Array> {
+  let pending: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of source) {
+    if (chunk.length >= target && size === 0) {
+      yield chunk;
+      continue;
+    }
+    pending.push(chunk);
+    size += chunk.length;
+    if (size >= target) {
+      yield Buffer.concat(pending, size);
+      pending = [];
+      size = 0;
+    }
+  }
+  if (size > 0) yield Buffer.concat(pending, size);
 }
 
 /** As undici's FormData writes a file name (what the SDK sends): UTF-8, with '"', CR and LF escaped. */
