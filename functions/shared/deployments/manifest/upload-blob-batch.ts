@@ -17,7 +17,8 @@ import { tarSize, tarStream, type TarEntry } from './tar-stream.ts';
 
 const HOME = '/home/user';
 const INCOMING_DIR = `${HOME}/.coderunner/incoming`;
-const UNPACK_TIMEOUT_MS = 300_000;
+// Within the upload step's Lambda timeout (110 s).
+const UNPACK_TIMEOUT_MS = 90_000;
 
 export interface UploadBlobBatchInput {
   deploymentId: string;
