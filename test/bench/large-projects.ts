@@ -144,7 +144,7 @@ try {
   const wholeMs = fresh.map((run) => run.uploadMs + run.completeMs + run.writeMs);
   console.log(`project: ${project.files.size} files, ${mb(project.totalBytes)} MB; median of ${runs} runs`);
   console.log('');
-  console.log(`1,000 files / 10 MB, requests to the sandbox while writing the files (upload steps): ${fresh.map((run) => run.uploadRequests).join(', ')} in ${fresh.map((run) => run.deployment.batchesTotal).join(', ')} batch(es) (goal <= 10)`);
+  console.log(`1,000 files / 10 MB, requests to the sandbox while writing the files (upload steps): ${fresh.map((run) => run.uploadRequests).join(', ')} in ${fresh.map((run) => run.deployment.progress.batchesTotal).join(', ')} batch(es) (goal <= 10)`);
   console.log(`  the whole deployment (create, write, start, health): ${fresh.map((run) => run.daemonRequests).join(', ')} daemon requests`);
   console.log(`local tar -x of the same files: ${tarMs.toFixed(0)} ms (median of 5)`);
   console.log(`  write into the sandbox (saga upload step: S3 -> sandbox, on disk): ${ms(writeMs)}  = ${(median(writeMs) / tarMs).toFixed(1)}x tar -x (goal <= 3x)`);
