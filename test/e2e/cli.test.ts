@@ -3,7 +3,7 @@
  * local stack, deploying a real directory and operating the deployment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -305,16 +305,18 @@ describe('coderunner deploy', () => {
   });
 
   it('refuses a project over the size limit before sending anything, naming the file', async () => {
+    // Past the inline limit a project goes by manifest; past the manifest's 100 MiB per file it is refused.
     const directory = join(workDir, 'too-big');
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, 'server.js'), 'require("http").createServer((q, s) => s.end("hi")).listen(process.env.PORT);\n');
-    await writeFile(join(directory, 'big.bin'), Buffer.alloc(1536 * 1024, 7));
+    await writeFile(join(directory, 'big.bin'), '');
+    await truncate(join(directory, 'big.bin'), 101 * 1024 * 1024);
 
     const run = await runCli(['deploy', directory, '--start', 'node server.js']);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('1 file is over the limit of 1 MiB per file');
-    expect(run.stderr).toContain('big.bin: 1.5 MiB');
+    expect(run.stderr).toContain('1 file is over the limit of 100 MiB per file');
+    expect(run.stderr).toContain('big.bin: 101 MiB');
     expect((await api.request('GET', '/deployments?projectId=too-big')).body.items).toEqual([]);
   });
 });

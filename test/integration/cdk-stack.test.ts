@@ -127,7 +127,7 @@ describe('Lambda functions', () => {
 describe('the staging bucket', () => {
   const bucket = resources[synthesized.logicalIds.stagingBucket]!;
 
-  it('expires staged files after a day and saved logs after two weeks, each by its own prefix', () => {
+  it('expires staged files after a day, saved logs after two weeks and blobs after eight days, each by its own prefix', () => {
     // Prepare
     const rules = bucket.Properties!.LifecycleConfiguration?.Rules ?? [];
 
@@ -140,6 +140,7 @@ describe('the staging bucket', () => {
     expect(expiring).toEqual([
       ['deployments/', 1],
       ['logs/', 14],
+      ['blobs/', 8],
     ]);
   });
 
@@ -221,6 +222,7 @@ describe('the HTTP API', () => {
     // Prepare
     const expected = [
       'POST /deployments',
+      'POST /deployments/{id}/complete',
       'GET /deployments',
       'GET /deployments/{id}',
       'DELETE /deployments/{id}',
@@ -438,7 +440,7 @@ describe('least privilege', () => {
     expect(secretActions).toEqual([]);
   });
 
-  it('lets only the API create function start executions', () => {
+  it('lets only the API functions that create and complete deployments start executions', () => {
     // Prepare
     const startsExecutions = (statement: Statement) =>
       actionsOf(statement).some((action) => ['states:StartExecution', 'states:*'].includes(action));
@@ -447,7 +449,24 @@ describe('least privilege', () => {
     const roles = [...new Set(allStatements.filter(({ statement }) => startsExecutions(statement)).map(({ role }) => role))];
 
     // Assert
-    expect(roles).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment'))]);
+    expect(roles.sort()).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment')), roleOfFunction(logicalIdOf('apiCompleteDeployment'))].sort());
+  });
+
+  it('lets only the completion write blobs, and only the functions that read them read them, within the blobs/ prefix', () => {
+    // Prepare
+    const onBlobs = (statement: Statement) => JSON.stringify(statement.Resource).includes('/blobs/*');
+    const rolesWith = (action: string) =>
+      [...new Set(allStatements.filter(({ statement }) => onBlobs(statement) && actionsOf(statement).includes(action)).map(({ role }) => role))].sort();
+
+    // Act
+    const writers = rolesWith('s3:PutObject');
+    const readers = rolesWith('s3:GetObject');
+
+    // Assert
+    expect(writers).toEqual([roleOfFunction(logicalIdOf('apiCompleteDeployment'))]);
+    expect(readers).toEqual(
+      (['apiCreateDeployment', 'apiCompleteDeployment', 'uploadBatch'] as const).map((handler) => roleOfFunction(logicalIdOf(handler))).sort(),
+    );
   });
 
   it('grants no Scan or BatchWriteItem on the deployments table (no handler calls them)', () => {

@@ -23,6 +23,8 @@ export function deploymentView(deployment: Deployment, basePath = '') {
     replacedBy: deployment.replacedBy ?? null,
     /** Where each status change is POSTed (GET /deployments/{id}/events lists them too). */
     callbackUrl: deployment.callbackUrl ?? null,
+    /** A manifest deployment's transfer (null for inline contents). */
+    upload: deployment.upload ?? null,
     timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
     links: { self },
   };
