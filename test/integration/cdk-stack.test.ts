@@ -671,7 +671,7 @@ describe('lifecycle events', () => {
 
     // Assert
     expect(granted).toEqual(
-      ['apiCreateDeployment', 'apiDeleteDeployment', 'create', 'start', 'health', 'kill', 'sweep', 'executionStatusChange'].sort(),
+      ['apiCreateDeployment', 'apiCompleteDeployment', 'apiDeleteDeployment', 'create', 'start', 'health', 'kill', 'sweep', 'executionStatusChange'].sort(),
     );
     expect(publishers.sort()).toEqual(granted);
   });

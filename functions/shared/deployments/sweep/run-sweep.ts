@@ -179,6 +179,8 @@ async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly Sa
       if (!orphaned) return;
       // Of concurrent sweeps, only the one holding the claim kills.
       if (!(await bookkeeping.claim(`kill-orphan#${sandbox.sandboxId}`, run.options.claimSeconds))) return;
+      // Listed before its deployment ended: whoever ended it killed it first (ends record after the kill).
+      if (!(await sandboxes.isAlive(sandbox.sandboxId))) return;
       await sandboxes.kill(sandbox.sandboxId);
       counts.killed += 1;
     });
