@@ -152,10 +152,8 @@ describe('re-running a step of a RUNNING deployment', () => {
 });
 
 describe('re-running the start step after it succeeded', () => {
-  // Known bug: Step Functions retries Start on Lambda.ServiceException and friends, which can
-  // happen after the function did its work. The retry finds CHECKING_HEALTH, start-app.ts throws
-  // DeploymentStateError, the Catch runs Cleanup and a healthy deployment ends FAILED. The create
-  // step handles the same case by answering its recorded result. Remove `.fails` once fixed.
+  // Step Functions retries Start on Lambda.ServiceException and friends, which can happen after
+  // the function did its work: the retry must answer the recorded start, not fail a healthy app.
   it('answers instead of failing when the deployment already moved on to CHECKING_HEALTH', async () => {
     // Prepare: hold the health step of the next deployment, so it stays in CHECKING_HEALTH
     const gate = Promise.withResolvers<void>();

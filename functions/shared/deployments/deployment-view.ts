@@ -3,8 +3,8 @@ import type { Deployment } from './deployment.ts';
 import { filesUploaded } from './deployment.ts';
 import { STEP_OF_STATUS } from './deployment-status.ts';
 
-export function deploymentView(deployment: Deployment, basePath = '') {
-  const self = `${basePath}/deployments/${deployment.deploymentId}`;
+export function deploymentView(deployment: Deployment) {
+  const self = `/deployments/${deployment.deploymentId}`;
   return {
     deploymentId: deployment.deploymentId,
     projectId: deployment.projectId,
