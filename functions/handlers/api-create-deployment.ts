@@ -9,7 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEFAULT_LIMITS, deploymentRequestSchema, describeIssues, type DeploymentLimits, type DeploymentRequest } from '../shared/deployments/deployment-request.ts';
 import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
-import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
+import { submitDeployment } from '../shared/deployments/requests/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
 import { deploymentRepository, dynamoDbClient, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';

@@ -147,7 +147,7 @@ export class CodeRunnerStack extends Stack {
   readonly stagingAccessLogs: Bucket;
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
-  readonly cleanupDeadLetters: Queue;
+  readonly killDeadLetters: Queue;
   readonly lifecycleEvents: LifecycleEvents;
   readonly alarmNotifications: AlarmNotifications;
 
@@ -327,7 +327,7 @@ export class CodeRunnerStack extends Stack {
     }
 
     this.alarmNotifications = new AlarmNotifications(this, 'AlarmNotifications', props.alarmEmail ? { email: props.alarmEmail } : {});
-    this.cleanupDeadLetters = this.#backstops(props);
+    this.killDeadLetters = this.#backstops(props);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
@@ -336,8 +336,8 @@ export class CodeRunnerStack extends Stack {
   }
 
   /**
-   * What the saga's Catch cannot cover: the scheduled sweep, cleanup on execution status
-   * changes (timeouts, aborts, uncatchable errors), a dead-letter queue for cleanups that failed
+   * What the saga's Catch cannot cover: the scheduled sweep, the kill on execution status
+   * changes (timeouts, aborts, uncatchable errors), a dead-letter queue for kills that failed
    * every retry, and alarms.
    */
   #backstops(props: CodeRunnerStackProps): Queue {
@@ -350,7 +350,7 @@ export class CodeRunnerStack extends Stack {
       target: new ScheduledLambdaInvoke(sweep, { retryAttempts: 0, role: this.#sweepScheduleRole() }),
     });
 
-    const deadLetters = new Queue(this, 'CleanupDeadLetters', {
+    const deadLetters = new Queue(this, 'KillDeadLetters', {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -360,7 +360,7 @@ export class CodeRunnerStack extends Stack {
       'SQS3',
       'This queue is itself the dead-letter queue: of the ExecutionEndedRule target and of the execution-status-change ' +
         "function's failed async invocations, which SQS3 does not recognise (it only looks for RedrivePolicy and Lambda " +
-        'DeadLetterConfig). A DLQ for the DLQ would only move the problem: messages stay 14 days and CleanupDeadLettersAlarm fires on the first.',
+        'DeadLetterConfig). A DLQ for the DLQ would only move the problem: messages stay 14 days and KillDeadLettersAlarm fires on the first.',
     );
     executionStatusChange.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(deadLetters) });
     new Rule(this, 'ExecutionEndedRule', {
@@ -387,7 +387,7 @@ export class CodeRunnerStack extends Stack {
     this.alarmNotifications.notify(
       alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors')),
       alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled')),
-      alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
+      alarm('KillDeadLettersAlarm', 'A kill failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
       alarm(
         'WebhookDeadLettersAlarm',
         'A webhook failed every retry (its event is in the webhook dead-letter queue)',

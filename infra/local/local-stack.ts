@@ -198,7 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onStatusChange: async (event) => {
         if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(event.detail.status)) {
           await invoke(handlers.executionStatusChange, 'executionStatusChange', event, 110_000).catch((error: unknown) =>
-            console.error('[local-stack] cleanup after execution status change failed', error),
+            console.error('[local-stack] kill after execution status change failed', error),
           );
         }
         options.onExecutionStatusChange?.(event);

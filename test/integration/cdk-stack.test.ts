@@ -1,7 +1,7 @@
 /**
  * The synthesized CDK stack: runtime and logging of every function, the staging bucket, the
  * table's indexes, the HTTP API's JWT protection and access logs, the saga's timeouts, retries,
- * cleanup and logging, least-privilege IAM, and cdk-nag's AWS Solutions checks.
+ * the kill step and logging, least-privilege IAM, and cdk-nag's AWS Solutions checks.
  */
 import { Validations, type App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -288,7 +288,7 @@ describe('the deployment state machine', () => {
   const handlerOfTask = Object.fromEntries(
     lambdaTasks(definition).map((task) => [task.stateName, synthesized.handlerByLogicalId[task.functionLogicalId]]),
   );
-  const cleanupState = Object.keys(handlerOfTask).find((stateName) => handlerOfTask[stateName] === 'kill');
+  const killState = Object.keys(handlerOfTask).find((stateName) => handlerOfTask[stateName] === 'kill');
 
   it('logs errors to a CloudWatch log group with a retention, without execution data', () => {
     // Prepare
@@ -362,7 +362,7 @@ describe('the deployment state machine', () => {
 
   it('names every saga step in exactly one catch path', () => {
     // Prepare
-    const catchers = states.filter(([name, state]) => name !== cleanupState && Array.isArray(state.Catch));
+    const catchers = states.filter(([name, state]) => name !== killState && Array.isArray(state.Catch));
 
     // Act
     const failedSteps = catchers.flatMap(([, state]) => (state.Catch as { Next: string }[]).map((handler) => stateByName[handler.Next]?.Parameters?.failedStep));
@@ -371,7 +371,7 @@ describe('the deployment state machine', () => {
     expect(failedSteps.sort()).toEqual([...DEPLOYMENT_STEPS].sort());
   });
 
-  it.each(['Create', 'UploadBatches', 'Start', 'Health'])('catches every error of %s, records the failed step in a Pass and leads to Cleanup', (stateName) => {
+  it.each(['Create', 'UploadBatches', 'Start', 'Health'])('catches every error of %s, records the failed step in a Pass and leads to Kill', (stateName) => {
     // Prepare
     const state = stateByName[stateName]!;
 
@@ -384,9 +384,9 @@ describe('the deployment state machine', () => {
     expect(recorder).toMatchObject({
       Type: 'Pass',
       Parameters: { 'deploymentId.$': '$.deploymentId', failedStep: expect.any(String), 'error.$': '$.error' },
-      Next: cleanupState,
+      Next: killState,
     });
-    expect(stateByName[cleanupState!]).toMatchObject({ Type: 'Task' });
+    expect(stateByName[killState!]).toMatchObject({ Type: 'Task' });
   });
 
   it('uploads batches in a Map with a MaxConcurrency', () => {
@@ -573,7 +573,7 @@ describe('operations', () => {
     expect(cloudWatchGrant?.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
   });
 
-  it.each(['SweepErrorsAlarm', 'OrphansFoundAlarm', 'CleanupDeadLettersAlarm', 'WebhookDeadLettersAlarm'])('notifies the alarm topic from %s', (alarmName) => {
+  it.each(['SweepErrorsAlarm', 'OrphansFoundAlarm', 'KillDeadLettersAlarm', 'WebhookDeadLettersAlarm'])('notifies the alarm topic from %s', (alarmName) => {
     // Prepare
     const [[topicId]] = topics as [[string, Resource]];
 

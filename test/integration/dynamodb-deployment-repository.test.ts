@@ -219,7 +219,7 @@ describe('transitions', () => {
 
 describe('concurrent writers', () => {
   it.each([
-    ['STOPPING', 'TERMINATED', 'FAILED', 'a caller terminates while the cleanup fails it'],
+    ['STOPPING', 'TERMINATED', 'FAILED', 'a caller terminates while the kill step fails it'],
     ['RUNNING', 'STOPPING', 'LOST', 'the sweep starts expiring it while another sweep finds it lost'],
     ['RUNNING', 'TERMINATED', 'LOST', 'a redeploy takes it over while the sweep finds it lost'],
   ] as const)('from %s, racing %s against %s: exactly one wins (%s)', async (from, oneTarget, otherTarget, _why) => {

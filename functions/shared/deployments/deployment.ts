@@ -3,7 +3,7 @@ import type { BuildPlan } from './build-plan/build-plan.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
 export interface DeploymentFailure {
-  step: DeploymentStep | 'submit' | 'cleanup' | 'sweep';
+  step: DeploymentStep | 'submit' | 'kill' | 'sweep';
   name: string;
   message: string;
 }

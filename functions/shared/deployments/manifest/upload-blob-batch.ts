@@ -7,7 +7,7 @@
  */
 import { APP_DIR } from '../app-layout.ts';
 import { DeploymentStateError, UploadIncompleteError } from '../errors.ts';
-import { loadDeployment } from '../steps/load-deployment.ts';
+import { loadDeployment } from '../load-deployment.ts';
 import { shellQuote } from '../../shell-quote.ts';
 import { APP_FILES_PATH } from './app-files.ts';
 import type { BlobSegment, BlobStore } from './blob-store.ts';

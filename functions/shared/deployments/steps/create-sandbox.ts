@@ -7,7 +7,7 @@ import { MANAGED_BY } from '../app-layout.ts';
 import type { Deployment } from '../deployment.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
-import { loadDeployment } from './load-deployment.ts';
+import { loadDeployment } from '../load-deployment.ts';
 import { prepareAppDir } from '../manifest/prepare-app-dir.ts';
 import type { StagedDocuments } from '../manifest/staged-documents.ts';
 

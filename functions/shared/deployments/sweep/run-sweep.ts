@@ -17,7 +17,7 @@ import { nowOf } from '../dependencies.ts';
 import { MANAGED_BY } from '../app-layout.ts';
 import type { SweepBookkeeping } from '../ports.ts';
 import type { SandboxSummary } from '../../sandbox/sandbox-provider.ts';
-import { endDeployment } from '../steps/end-deployment.ts';
+import { endDeployment } from '../ending/end-deployment.ts';
 import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';

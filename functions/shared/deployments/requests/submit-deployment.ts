@@ -9,7 +9,7 @@ import { decodeContent, type DeploymentRequest } from '../deployment-request.ts'
 import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-deployment.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
-import { endDeployment } from './end-deployment.ts';
+import { endDeployment } from '../ending/end-deployment.ts';
 import { releaseQuotaSlots, reserveQuotas, userLimits } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
