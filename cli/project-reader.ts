@@ -14,12 +14,14 @@ import ignore from 'ignore';
 import type { RequestFile } from './api-types.ts';
 import { CliError } from './errors.ts';
 import { formatBytes } from './format.ts';
+import { DEFAULT_LIMITS, type DeploymentLimits as ApiDeploymentLimits } from '../functions/shared/deployments/deployment-limits.ts';
+import { isProjectId, PROJECT_ID_RULE } from '../functions/shared/deployments/project-id.ts';
 
-export const DEPLOYMENT_LIMITS = { maxFiles: 2_000, maxFileBytes: 1024 * 1024, maxTotalBytes: 4 * 1024 * 1024 };
-export type DeploymentLimits = typeof DEPLOYMENT_LIMITS;
+/** The API's own limits of an inline request: a project within them goes inline, any other by manifest. */
+export const DEPLOYMENT_LIMITS = DEFAULT_LIMITS;
+export type DeploymentLimits = Pick<ApiDeploymentLimits, 'maxFiles' | 'maxFileBytes' | 'maxTotalBytes'>;
 
 const ALWAYS_SKIPPED = new Set(['node_modules', '.git', '.coderunner']);
-const PROJECT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const LISTED_PROBLEMS = 10;
 
 export interface ProjectSnapshot {
@@ -64,8 +66,8 @@ export function projectIdFor(directory: string): string {
 }
 
 export function checkProjectId(projectId: string): string {
-  if (!PROJECT_ID.test(projectId)) {
-    throw new CliError(`--project "${projectId}" is not a valid project id: use 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
+  if (!isProjectId(projectId)) {
+    throw new CliError(`--project "${projectId}" is not a valid project id: it ${PROJECT_ID_RULE}.`);
   }
   return projectId;
 }

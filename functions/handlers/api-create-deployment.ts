@@ -6,7 +6,9 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { DEFAULT_LIMITS, deploymentRequestSchema, describeIssues, type DeploymentLimits, type DeploymentRequest } from '../shared/deployments/deployment-request.ts';
+import { deploymentRequestSchema, type DeploymentRequest } from '../shared/deployments/deployment-request.ts';
+import { DEFAULT_LIMITS, type DeploymentLimits } from '../shared/deployments/deployment-limits.ts';
+import { describeIssues } from '../shared/validation/field-problems.ts';
 import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
 import { submitDeployment } from '../shared/deployments/requests/submit-deployment.ts';

@@ -6,6 +6,7 @@ import { apiHandler, callerId, HttpProblem, json, pathParameter } from '../share
 import { deploymentRepository, quotaStore } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
+import { describeIssues } from '../shared/validation/field-problems.ts';
 
 
 export const handler = apiHandler(async (event) => {
@@ -18,7 +19,7 @@ export const handler = apiHandler(async (event) => {
   }
   const parsed = keepaliveBody.safeParse(body);
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', rule: issue.message }));
+    const errors = describeIssues(parsed.error.issues);
     throw new HttpProblem(400, 'the keep-alive request is invalid', { errors });
   }
   const deployment = await extendLifetime(

@@ -54,7 +54,7 @@ describe('live sandboxes', () => {
     const answer = await fixture.api.request('GET', '/sandboxes?limit=0');
 
     expect(answer.status).toBe(400);
-    expect(answer.body.errors).toContainEqual({ field: 'limit', rule: 'must be between 1 and 100' });
+    expect(answer.body.errors).toContainEqual({ field: 'limit', rule: 'must be between 1 and 100', message: 'limit must be between 1 and 100' });
   });
 });
 

@@ -1,10 +1,10 @@
 /** Query strings and small bodies of the API; the handlers validate with these and the OpenAPI document is generated from them. */
 import { z } from 'zod';
 import { DEPLOYMENT_STATUSES } from '../deployments/deployment-status.ts';
+import { projectIdSchema as projectId } from '../deployments/project-id.ts';
 
 const limit = z.coerce.number().int('must be an integer').min(1, 'must be between 1 and 100').max(100, 'must be between 1 and 100').default(25);
 const nextToken = z.string().min(1).max(2048).optional();
-const projectId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_" or "-"');
 
 export const listDeploymentsQuery = z.strictObject({
   projectId: projectId.optional(),

@@ -5,30 +5,9 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { healthPathProblem } from './health-path.ts';
+import { DEFAULT_LIMITS, type DeploymentLimits } from './deployment-limits.ts';
+import { projectIdSchema } from './project-id.ts';
 import { callbackUrlProblem, DEFAULT_CALLBACK_URL_POLICY, type CallbackUrlPolicy } from '../webhooks/callback-url.ts';
-
-export interface DeploymentLimits {
-  maxFiles: number;
-  maxFileBytes: number;
-  maxTotalBytes: number;
-  maxPathLength: number;
-  maxEnvVars: number;
-  maxEnvValueBytes: number;
-  minTimeoutSeconds: number;
-  maxTimeoutSeconds: number;
-}
-
-export const DEFAULT_LIMITS: DeploymentLimits = {
-  maxFiles: 2_000,
-  maxFileBytes: 1024 * 1024,
-  // API Gateway takes 10 MB and Lambda 6 MB per request; base64 inflates by a third.
-  maxTotalBytes: 4 * 1024 * 1024,
-  maxPathLength: 512,
-  maxEnvVars: 64,
-  maxEnvValueBytes: 4_096,
-  minTimeoutSeconds: 60,
-  maxTimeoutSeconds: 24 * 3600,
-};
 
 /** The port the sandbox daemon itself listens on; an app cannot use it. */
 const RESERVED_PORTS = new Set([49983]);
@@ -97,11 +76,6 @@ export function appOptionsSchema(
       .optional(),
   });
 }
-
-/** `projectId`: names the app; a redeploy with `reuse` finds the project's live sandbox by it. */
-export const projectIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_" or "-"');
 
 /** Redeploy into this live sandbox of the caller's. */
 export const sandboxIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'must be a sandbox id');
@@ -181,26 +155,3 @@ export function decodeContent(file: Pick<RequestFile, 'content' | 'encoding'>): 
   return Buffer.from(file.content, file.encoding === 'base64' ? 'base64' : 'utf8');
 }
 
-export interface FieldProblem {
-  field: string;
-  rule: string;
-  message: string;
-}
-
-/** zod issues as `{ field: "files[3].path", rule, message }`, the shape the API answers with. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[]): FieldProblem[] {
-  return issues.map((issue) => {
-    const field = issue.path.reduce<string>(
-      (text, segment) => (typeof segment === 'number' ? `${text}[${segment}]` : text ? `${text}.${String(segment)}` : String(segment)),
-      '',
-    );
-    // A record key's own rule sits one level down.
-    const detail = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-    const rule = issue.code === 'unrecognized_keys' ? 'unknown field' : detail;
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `${field || 'body'} has unknown field(s): ${issue.keys.join(', ')}`
-        : `${field || 'body'} ${detail}`;
-    return { field: field || '(body)', rule, message };
-  });
-}

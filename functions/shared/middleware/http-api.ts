@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, QuotaExceededError, SandboxNotReusableError } from '../deployments/errors.ts';
 import { withInvocationDeadline } from '../runtime/invocation-deadline.ts';
+import { describeIssues } from '../validation/field-problems.ts';
 import { logger, metrics } from '../runtime/observability.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -101,8 +102,8 @@ export function apiHandler(handler: (event: ApiEvent, context: Context) => Promi
 export function queryParameters<Schema extends z.ZodType>(event: ApiEvent, schema: Schema): z.output<Schema> {
   const parsed = schema.safeParse(event.queryStringParameters ?? {});
   if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(query)', rule: issue.message }));
-    throw new HttpProblem(400, `invalid query: ${errors.map((error) => `${error.field} ${error.rule}`).join('; ')}`, { errors });
+    const errors = describeIssues(parsed.error.issues, '(query)');
+    throw new HttpProblem(400, `invalid query: ${errors.map((error) => error.message).join('; ')}`, { errors });
   }
   return parsed.data;
 }

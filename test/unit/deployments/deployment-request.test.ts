@@ -3,15 +3,9 @@
  * path and size rules, and how issues name the field they apply to.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_LIMITS,
-  decodedSize,
-  deploymentRequestSchema,
-  describeIssues,
-  pathProblem,
-  type DeploymentLimits,
-  type RequestFile,
-} from '../../../functions/shared/deployments/deployment-request.ts';
+import { decodedSize, deploymentRequestSchema, pathProblem, type RequestFile } from '../../../functions/shared/deployments/deployment-request.ts';
+import { DEFAULT_LIMITS, type DeploymentLimits } from '../../../functions/shared/deployments/deployment-limits.ts';
+import { describeIssues } from '../../../functions/shared/validation/field-problems.ts';
 import { effectiveOptions, planDeployment } from '../../../functions/shared/deployments/plan-deployment.ts';
 
 const schema = deploymentRequestSchema();

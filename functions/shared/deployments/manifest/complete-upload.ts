@@ -7,14 +7,14 @@
  */
 import type { Deployment } from '../deployment.ts';
 import { planBatches, type BatchPlanOptions } from '../batches.ts';
-import { DeploymentNotFoundError, DeploymentStateError } from '../errors.ts';
+import { DeploymentStateError } from '../errors.ts';
 import { releaseQuotaSlots, takeLiveSandboxSlot, userLimits, type QuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { endDeployment } from '../ending/end-deployment.ts';
 import { handOverSandbox } from '../requests/hand-over-sandbox.ts';
 import type { StagedBatchRef } from '../ports.ts';
 import { findReusableDeployment } from '../requests/find-reusable-deployment.ts';
-import { loadDeployment } from '../load-deployment.ts';
+import { loadOwnDeployment } from '../requests/load-own-deployment.ts';
 import { APP_FILES_PATH, parseAppFiles, serializeAppFiles, syncFiles, type AppFiles } from './app-files.ts';
 import type { StoredBlob } from './blob-store.ts';
 import type { UsesManifest } from './manifest-dependencies.ts';
@@ -49,8 +49,7 @@ export async function completeUpload(
 ): Promise<Deployment> {
   const { deployments, workflows, blobs, documents } = dependencies;
   const { deploymentId, userId } = input;
-  const deployment = await loadDeployment(deployments, deploymentId);
-  if (deployment.userId !== userId) throw new DeploymentNotFoundError(deploymentId);
+  const deployment = await loadOwnDeployment(deployments, userId, deploymentId);
   if (deployment.status !== 'AWAITING_UPLOAD') throw new DeploymentStateError(deploymentId, deployment.status, 'AWAITING_UPLOAD');
   const pending = await documents.get<PendingUpload>(deploymentId, PENDING_UPLOAD_DOCUMENT);
 

@@ -1,6 +1,6 @@
 /** Errors of manifest deployments, each with the fields a caller must fix (answered 400). */
 import { DeploymentError } from '../errors.ts';
-import type { FieldProblem } from '../deployment-request.ts';
+import type { FieldProblem } from '../../validation/field-problems.ts';
 
 /** The build plan reads files whose contents are neither inline nor held by the service. */
 export class ManifestContentNeededError extends DeploymentError {

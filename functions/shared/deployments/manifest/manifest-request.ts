@@ -9,12 +9,11 @@ import {
   appOptionsSchema,
   BASE64,
   decodeContent,
-  DEFAULT_LIMITS,
   pathProblem,
-  projectIdSchema,
   sandboxIdSchema,
-  type DeploymentLimits,
 } from '../deployment-request.ts';
+import { DEFAULT_LIMITS, type DeploymentLimits } from '../deployment-limits.ts';
+import { projectIdSchema } from '../project-id.ts';
 import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from './manifest-limits.ts';
 import { DEFAULT_CALLBACK_URL_POLICY, type CallbackUrlPolicy } from '../../webhooks/callback-url.ts';
 

@@ -6,7 +6,7 @@
  * the service hashes every byte itself.
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { FieldProblem } from '../deployment-request.ts';
+import type { FieldProblem } from '../../validation/field-problems.ts';
 import type { BlobStore, UploadPart } from './blob-store.ts';
 import type { ManifestFile } from './pending-upload.ts';
 

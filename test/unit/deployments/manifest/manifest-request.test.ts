@@ -1,7 +1,7 @@
 /** The manifest body of POST /deployments: each broken rule names its field. */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { describeIssues } from '../../../../functions/shared/deployments/deployment-request.ts';
+import { describeIssues } from '../../../../functions/shared/validation/field-problems.ts';
 import { manifestRequestSchema } from '../../../../functions/shared/deployments/manifest/manifest-request.ts';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
