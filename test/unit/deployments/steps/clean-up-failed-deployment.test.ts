@@ -1,0 +1,143 @@
+/** The saga's Catch: whatever step failed, no sandbox is left and the failure is recorded. */
+import { describe, expect, it } from 'vitest';
+import { cleanUpFailedDeployment, type CleanupInput } from '../../../../functions/shared/deployments/steps/clean-up-failed-deployment.ts';
+import { SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
+import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
+import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
+import { watchTerminalMeansGone } from '../../../support/fakes/terminal-means-gone.ts';
+
+const LAMBDA_CAUSE = JSON.stringify({ errorType: 'AppExitedError', errorMessage: 'the app exited before it became healthy', trace: [] });
+
+function failedIn(deploymentId: string, overrides: Partial<CleanupInput> = {}): CleanupInput {
+  return { deploymentId, failedStep: 'health', error: { Error: 'AppExitedError', Cause: LAMBDA_CAUSE }, ...overrides };
+}
+
+async function failing() {
+  const ports = createFakePorts();
+  const built = await deploymentIn(ports, 'CHECKING_HEALTH');
+  ports.journal.clear();
+  return { ports, ...built, deploymentId: built.deployment.deploymentId };
+}
+
+describe('cleanUpFailedDeployment', () => {
+  it("records FAILED with the step, the error's name and Lambda's message, after killing the sandbox", async () => {
+    // Prepare
+    const { ports, deploymentId, sandbox } = await failing();
+    const watch = watchTerminalMeansGone(ports);
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+
+    // Assert
+    const error = { step: 'health', name: 'AppExitedError', message: 'the app exited before it became healthy' };
+    expect(result).toEqual({ deploymentId, status: 'FAILED', killedSandboxes: [sandbox!.sandboxId], recorded: true, error });
+    expect(await ports.deployments.get(deploymentId)).toMatchObject({ status: 'FAILED', error });
+    expect(watch.violations()).toEqual([]);
+    expect(ports.staging.keysOf(deploymentId)).toEqual([]);
+  });
+
+  it('saves the logs before the kill, and the kill before the terminal record', async () => {
+    // Prepare
+    const { ports, deploymentId, app } = await failing();
+    app!.print('2030-01-01T00:00:00.100Z booting');
+
+    // Act
+    await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+
+    // Assert
+    const saved = ports.journal.indexOf('logArchive.save');
+    const killed = ports.journal.indexOf('sandboxes.kill');
+    const recorded = ports.journal.indexOf('deployments.transition', (args) => args[1] === 'FAILED');
+    expect(saved).toBeGreaterThanOrEqual(0);
+    expect(saved).toBeLessThan(killed);
+    expect(killed).toBeLessThan(recorded);
+    expect(ports.logArchive.saved.get(deploymentId)?.endedAs).toBe('FAILED');
+  });
+
+  it('run again, records nothing more and only makes sure no sandbox is left', async () => {
+    // Prepare
+    const { ports, deploymentId, deployment } = await failing();
+    await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    const recorded = await ports.deployments.get(deploymentId);
+    // A sandbox the create step made late, carrying the deployment's id.
+    const late = ports.sandboxes.seed({ metadata: { deploymentId, userId: deployment.userId, projectId: deployment.projectId } });
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'FAILED', recorded: false });
+    expect(result.killedSandboxes).toContain(late.sandboxId);
+    expect(late.alive).toBe(false);
+    expect(await ports.deployments.get(deploymentId)).toEqual(recorded);
+  });
+
+  it('leaves a RUNNING deployment and its sandbox alone', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { deployment, sandbox } = await deploymentIn(ports, 'RUNNING');
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deployment.deploymentId));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'RUNNING', killedSandboxes: [], recorded: false });
+    expect(sandbox!.alive).toBe(true);
+  });
+
+  it('hands the sandbox of a replaced deployment on untouched', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { deployment, sandbox } = await deploymentIn(ports, 'RUNNING');
+    await ports.deployments.transitionFrom(deployment.deploymentId, deployment, 'TERMINATED', { replacedBy: 'the-redeploy' });
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deployment.deploymentId));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'TERMINATED', killedSandboxes: [], recorded: false });
+    expect(sandbox!.alive).toBe(true);
+  });
+
+  it('kills the sandboxes carrying the id of a deployment that has no record', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const stray = ports.sandboxes.seed({ metadata: { deploymentId: 'never-recorded', userId: 'u', projectId: 'p' } });
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn('never-recorded', { failedStep: 'create' }));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'UNKNOWN', killedSandboxes: [stray.sandboxId], recorded: false });
+    expect(stray.alive).toBe(false);
+  });
+
+  it("propagates the provider's failure with its stable name and leaves the record not terminal", async () => {
+    // Prepare
+    const { ports, deploymentId, sandbox } = await failing();
+    ports.sandboxes.control.failNext('kill', 1, new SandboxUnavailableError('503'));
+
+    // Act
+    const attempt = cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'SandboxUnavailableError' });
+    expect((await ports.deployments.get(deploymentId))?.status).toBe('CHECKING_HEALTH');
+    expect(sandbox!.alive).toBe(true);
+  });
+
+  it("records a plain-text Cause as the message, and a missing error as UnknownError", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const first = await deploymentIn(ports, 'STARTING');
+    const second = await deploymentIn(ports, 'STARTING');
+
+    // Act
+    await cleanUpFailedDeployment(ports.dependencies, failedIn(first.deployment.deploymentId, { failedStep: 'start', error: { Error: 'States.Timeout', Cause: 'Task timed out' } }));
+    await cleanUpFailedDeployment(ports.dependencies, { deploymentId: second.deployment.deploymentId, failedStep: 'start' });
+
+    // Assert
+    expect((await ports.deployments.get(first.deployment.deploymentId))?.error).toEqual({ step: 'start', name: 'States.Timeout', message: 'Task timed out' });
+    expect((await ports.deployments.get(second.deployment.deploymentId))?.error).toEqual({ step: 'start', name: 'UnknownError', message: 'UnknownError' });
+  });
+});
