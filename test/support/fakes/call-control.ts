@@ -61,12 +61,18 @@ export class CallControl<Method extends string = string> {
 
   /**
    * The next call of `method` never returns: before it takes effect (`before`), or after
-   * (`after`: the effect happened, its caller never hears of it). A crashed caller.
+   * (`after`: the effect happened, its caller never hears of it). A crashed caller. Resolves
+   * once the call has reached that point.
    */
-  hangNext(method: Method, when: 'before' | 'after'): void {
-    const hang: CallHook = () => new Promise<void>(() => undefined);
-    if (when === 'before') this.before(method, hang);
-    else this.after(method, hang);
+  hangNext(method: Method, when: 'before' | 'after'): Promise<void> {
+    return new Promise<void>((reached) => {
+      const hang: CallHook = () => {
+        reached();
+        return new Promise<void>(() => undefined);
+      };
+      if (when === 'before') this.before(method, hang);
+      else this.after(method, hang);
+    });
   }
 
   async call<T>(method: Method, args: readonly unknown[], body: () => T | Promise<T>): Promise<T> {

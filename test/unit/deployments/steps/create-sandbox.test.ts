@@ -43,9 +43,9 @@ describe('createSandbox', () => {
     const ports = createFakePorts();
     const { deployment } = await deploymentIn(ports, 'PENDING');
     // The first attempt's create reached the provider; its answer never came back.
-    ports.sandboxes.control.hangNext('create', 'after');
+    const timedOut = ports.sandboxes.control.hangNext('create', 'after');
     void createSandbox(ports.dependencies, deployment.deploymentId);
-    await expect.poll(() => ports.sandboxes.live(deployment.deploymentId).length).toBe(1);
+    await timedOut;
 
     // Act
     const retried = await createSandbox(ports.dependencies, deployment.deploymentId);
