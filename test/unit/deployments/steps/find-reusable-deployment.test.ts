@@ -1,0 +1,103 @@
+/** Which live sandbox a redeploy goes into: the one named, or the project's newest live one. */
+import { describe, expect, it } from 'vitest';
+import { SandboxNotReusableError } from '../../../../functions/shared/deployments/errors.ts';
+import { findReusableDeployment } from '../../../../functions/shared/deployments/steps/find-reusable-deployment.ts';
+import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
+import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
+
+describe('findReusableDeployment', () => {
+  it("answers the running deployment of the caller's that owns the named sandbox", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const owner = await deploymentIn(ports, 'RUNNING');
+
+    // Act
+    const found = await findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello', sandboxId: owner.sandbox!.sandboxId });
+
+    // Assert
+    expect(found).toEqual(owner.deployment);
+  });
+
+  it('finds the named sandbox beyond the first page of running deployments', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const owner = await deploymentIn(ports, 'RUNNING');
+    for (let index = 0; index < 55; index++) {
+      ports.clock.advanceSeconds(1);
+      await deploymentIn(ports, 'RUNNING');
+    }
+
+    // Act
+    const found = await findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello', sandboxId: owner.sandbox!.sandboxId });
+
+    // Assert
+    expect(found?.deploymentId).toBe(owner.deployment.deploymentId);
+  });
+
+  it("refuses another user's sandbox with 404", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const theirs = await deploymentIn(ports, 'RUNNING', { overrides: { userId: 'someone-else' } });
+
+    // Act
+    const attempt = findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello', sandboxId: theirs.sandbox!.sandboxId });
+
+    // Assert
+    await expect(attempt).rejects.toBeInstanceOf(SandboxNotReusableError);
+    await expect(attempt).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('refuses a sandbox the provider no longer has with 409', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const owner = await deploymentIn(ports, 'RUNNING');
+    owner.sandbox!.end();
+
+    // Act
+    const attempt = findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello', sandboxId: owner.sandbox!.sandboxId });
+
+    // Assert
+    await expect(attempt).rejects.toMatchObject({ name: 'SandboxNotReusableError', statusCode: 409 });
+  });
+
+  it("with reuse, answers the project's newest running deployment whose sandbox is alive", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const older = await deploymentIn(ports, 'RUNNING');
+    ports.clock.advanceSeconds(60);
+    const newer = await deploymentIn(ports, 'RUNNING');
+    newer.sandbox!.end();
+    ports.clock.advanceSeconds(60);
+    await deploymentIn(ports, 'RUNNING', { overrides: { projectId: 'another' } });
+
+    // Act
+    const found = await findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello', reuse: true });
+
+    // Assert
+    expect(found?.deploymentId).toBe(older.deployment.deploymentId);
+  });
+
+  it('with reuse and no live sandbox of the project, answers none: a fresh deployment', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    await deploymentIn(ports, 'CHECKING_HEALTH');
+
+    // Act
+    const found = await findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello', reuse: true });
+
+    // Assert
+    expect(found).toBeUndefined();
+  });
+
+  it('without sandboxId or reuse, answers none and reads nothing', async () => {
+    // Prepare
+    const ports = createFakePorts();
+
+    // Act
+    const found = await findReusableDeployment(ports.dependencies, 'user-1', { projectId: 'hello' });
+
+    // Assert
+    expect(found).toBeUndefined();
+    expect(ports.journal.entries).toEqual([]);
+  });
+});
