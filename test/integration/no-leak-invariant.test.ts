@@ -4,6 +4,7 @@
  * killed, names a process a gone sandbox left behind, and fails loudly whenever it cannot see.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,7 +31,14 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
-  for (const child of started.splice(0)) child.kill('SIGKILL');
+  // Gone before the next test reads the process table (it carries a gone sandbox's marker).
+  await Promise.all(
+    started.splice(0).map((child) => {
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, 'exit');
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
   for (const server of servers.splice(0)) await new Promise((resolve) => server.close(resolve));
   await fixture.host.registry.killAll();
 });
