@@ -4,7 +4,7 @@
  */
 import type { CliConfig } from './config.ts';
 import { CliError } from './errors.ts';
-import type { DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, SandboxView } from './api-types.ts';
+import type { DeploymentEvent, DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, QuotaView, SandboxView } from './api-types.ts';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
@@ -62,8 +62,17 @@ export class ApiClient {
     return this.#request('DELETE', `/deployments/${encodeURIComponent(deploymentId)}`, { deploymentId });
   }
 
+  /** The deployment's status changes, oldest first. */
+  async events(deploymentId: string): Promise<DeploymentEvent[]> {
+    return (await this.#request<{ items: DeploymentEvent[] }>('GET', `/deployments/${encodeURIComponent(deploymentId)}/events`, { deploymentId })).items;
+  }
+
   health(deploymentId: string): Promise<LiveHealth> {
     return this.#request('GET', `/deployments/${encodeURIComponent(deploymentId)}/health`, { deploymentId });
+  }
+
+  quotas(): Promise<QuotaView> {
+    return this.#request('GET', '/quotas');
   }
 
   /** The live sandbox's log lines, or (once ended) the lines saved before its sandbox was killed. */
@@ -96,7 +105,10 @@ export class ApiClient {
     url.searchParams.set('sandboxId', sandboxId);
     url.searchParams.set('port', String(port));
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(url, {
+        signal: AbortSignal.timeout(5_000),
+        headers: this.config.operatorKey ? { authorization: `Bearer ${this.config.operatorKey}` } : {},
+      });
       if (!response.ok) return undefined;
       const body = (await response.json()) as { url?: unknown };
       return typeof body.url === 'string' ? body.url : undefined;
@@ -177,6 +189,16 @@ function problem(response: Response, body: ProblemBody | undefined, apiUrl: stri
   }
   if (status === 404 && options.deploymentId) {
     return new ApiError(status, `no deployment ${options.deploymentId} (or it is not yours).`, { ...(body ? { body } : {}) });
+  }
+  if (status === 429) {
+    const retryAfter = response.headers.get('retry-after');
+    return new ApiError(status, `${message ?? 'a quota is reached'}.`, {
+      details: [
+        ...(retryAfter ? [`try again in ${retryAfter} s`] : []),
+        'see your limits and what you use of them with `coderunner quotas`',
+      ],
+      ...(body ? { body } : {}),
+    });
   }
   if (status >= 500) {
     const requestId = body?.requestId ? `, request id ${body.requestId}` : '';

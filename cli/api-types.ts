@@ -11,6 +11,7 @@ export type DeploymentStatus =
   | 'STARTING'
   | 'CHECKING_HEALTH'
   | 'RUNNING'
+  | 'STOPPING'
   | 'FAILED'
   | 'TERMINATED'
   | 'EXPIRED'
@@ -66,6 +67,22 @@ export interface DeploymentView {
   timestamps: { createdAt: string; updatedAt: string } & Partial<Record<DeploymentStatus, string>>;
 }
 
+/** One status change (`GET /deployments/{id}/events`, and the body of a webhook). */
+export interface DeploymentEvent {
+  eventId: string;
+  deploymentId: string;
+  projectId: string;
+  status: DeploymentStatus;
+  previousStatus: DeploymentStatus | null;
+  step: string | null;
+  sandboxId: string | null;
+  url: string | null;
+  error: DeploymentFailure | null;
+  replacedBy: string | null;
+  version: number;
+  time: string;
+}
+
 export interface SandboxView {
   sandboxId: string | null;
   deploymentId: string;
@@ -95,6 +112,12 @@ export interface LogEntry {
 export interface DeploymentLogs {
   lines: LogEntry[];
   saved?: { savedAt: string; endedAs: string };
+}
+
+/** `GET /quotas`: the caller's limits and what they use of them now. */
+export interface QuotaView {
+  limits: { liveSandboxes: number; deploymentsInFlight: number; deploymentsPerMinute: number; maxSandboxLifetimeSeconds: number };
+  usage: { liveSandboxes: number; deploymentsInFlight: number; deploymentsPerMinute: number };
 }
 
 export interface Page<Item> {

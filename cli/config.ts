@@ -18,6 +18,8 @@ export interface CliConfig {
   token: string;
   /** The local stack's operator endpoint, when the API is the local stack's. */
   operatorUrl?: string;
+  /** The key the operator endpoint requires. */
+  operatorKey?: string;
   /** Where the API URL came from, for messages. */
   source: string;
 }
@@ -32,6 +34,7 @@ export interface ConfigInputs {
 interface LocalStackState {
   apiUrl?: string;
   operatorUrl?: string;
+  operatorKey?: string;
   token?: string;
   pid?: number;
 }
@@ -76,10 +79,12 @@ export async function resolveConfig(inputs: ConfigInputs): Promise<CliConfig> {
     throw new CliError(`no token for the CodeRunner API at ${apiUrl}: pass --token or set CODERUNNER_TOKEN (the local stack prints one and writes it to ${STATE_FILE}).`);
   }
   const operatorUrl = stateMatches ? nonEmpty(state?.operatorUrl) : undefined;
+  const operatorKey = stateMatches ? nonEmpty(state?.operatorKey) : undefined;
   return {
     apiUrl,
     token,
     ...(operatorUrl ? { operatorUrl: operatorUrl.replace(/\/+$/, '') } : {}),
+    ...(operatorUrl && operatorKey ? { operatorKey } : {}),
     source: flagUrl ? '--api-url' : envUrl ? 'CODERUNNER_API_URL' : statePath!,
   };
 }

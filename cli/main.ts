@@ -6,11 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { deploy, type DeployOptions } from './commands/deploy.ts';
+import { events, type EventsOptions } from './commands/events.ts';
 import { health, type HealthOptions } from './commands/health.ts';
 import { kill, type KillOptions } from './commands/kill.ts';
 import { logs, type LogsOptions } from './commands/logs.ts';
 import { ls, type LsOptions } from './commands/ls.ts';
 import { status, type StatusOptions } from './commands/status.ts';
+import { quotas, type QuotasOptions } from './commands/quotas.ts';
 import { createContext, type CommandContext, type GlobalOptions } from './context.ts';
 import { describeFailure, isDebug } from './errors.ts';
 import { healthPathProblem } from '../functions/shared/deployments/health-path.ts';
@@ -104,6 +106,12 @@ function buildProgram(): Command {
     .action((options: LsOptions, command: Command) => exitWith(ls(options, contextOf(command))));
 
   program
+    .command('quotas')
+    .description('show your limits (live sandboxes, deployments in flight and per minute, longest lifetime) and what you use of them')
+    .option('--json', 'print JSON')
+    .action((options: QuotasOptions, command: Command) => exitWith(quotas(options, contextOf(command))));
+
+  program
     .command('status')
     .description('show a deployment: status, step, URL, options, timeline and error')
     .argument('<id>', 'deployment id')
@@ -120,6 +128,13 @@ function buildProgram(): Command {
     .option('--npm-debug', "include npm's debug logs (left out by default)")
     .option('--json', 'print JSON (with -f: one JSON object per line)')
     .action((id: string, options: LogsOptions, command: Command) => exitWith(logs(id, options, contextOf(command))));
+
+  program
+    .command('events')
+    .description('print a deployment\'s status changes, oldest first (the webhook events, kept 30 days)')
+    .argument('<id>', 'deployment id')
+    .option('--json', 'print JSON')
+    .action((id: string, options: EventsOptions, command: Command) => exitWith(events(id, options, contextOf(command))));
 
   program
     .command('health')

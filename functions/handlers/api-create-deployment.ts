@@ -11,10 +11,12 @@ import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
 import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
-import { deploymentRepository, dynamoDbClient } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, dynamoDbClient, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
+import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
-import { fileStaging } from '../shared/runtime/staging-bucket.ts';
+import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { sagaWorkflows } from '../shared/runtime/workflows.ts';
+import { callbackUrlPolicy } from '../shared/runtime/callback-url-policy.ts';
 import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
 import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
 
@@ -30,7 +32,7 @@ function limitsFromEnvironment(): DeploymentLimits {
   };
 }
 
-const requestSchema = deploymentRequestSchema(limitsFromEnvironment());
+const requestSchema = deploymentRequestSchema(limitsFromEnvironment(), callbackUrlPolicy());
 
 interface SubmitInput {
   userId: string;
@@ -48,8 +50,16 @@ const sandbox = { domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run' };
 
 async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
   const deployment = await submitDeployment(
-    { deployments: deploymentRepository(), staging: fileStaging(), workflows: sagaWorkflows(), sandboxes: sandboxProvider() },
-    { userId, request, batchPlan, sandbox },
+    {
+      deployments: deploymentRepository(),
+      staging: fileStaging(),
+      workflows: sagaWorkflows(),
+      sandboxes: sandboxProvider(),
+      ownership: sandboxOwnership(),
+      quotas: quotaStore(),
+      logArchive: logArchive(),
+    },
+    { userId, request, batchPlan, sandbox, quotaDefaults: quotaDefaultsFromEnvironment() },
   );
   logger.info('deployment accepted', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, batches: deployment.batchesTotal });
   metrics.addMetric(METRIC.deploymentsStarted, MetricUnit.Count, 1);

@@ -2,11 +2,11 @@
 import { deploymentView } from '../shared/deployments/deployment-view.ts';
 import { terminateDeployment } from '../shared/deployments/steps/terminate-deployment.ts';
 import { apiHandler, callerId, json, pathParameter } from '../shared/middleware/http-api.ts';
-import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 
 export const handler = apiHandler(async (event) => {
-  const deployment = await terminateDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive() }, callerId(event), pathParameter(event, 'id'));
+  const deployment = await terminateDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: sandboxOwnership(), quotas: quotaStore() }, callerId(event), pathParameter(event, 'id'));
   return json(200, deploymentView(deployment));
 });

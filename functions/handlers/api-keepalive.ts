@@ -3,11 +3,10 @@ import { keepaliveBody } from '../shared/api/query-schemas.ts';
 import { deploymentView } from '../shared/deployments/deployment-view.ts';
 import { extendLifetime } from '../shared/deployments/steps/operate-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, pathParameter } from '../shared/middleware/http-api.ts';
-import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, quotaStore } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
-import { numberEnv } from '../shared/runtime/environment.ts';
+import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
 
-const maxSeconds = numberEnv('MAX_SANDBOX_LIFETIME_SECONDS', 24 * 3600);
 
 export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
@@ -22,6 +21,12 @@ export const handler = apiHandler(async (event) => {
     const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', rule: issue.message }));
     throw new HttpProblem(400, 'the keep-alive request is invalid', { errors });
   }
-  const deployment = await extendLifetime({ deployments: deploymentRepository(), sandboxes: sandboxProvider() }, userId, pathParameter(event, 'id'), parsed.data.seconds, maxSeconds);
+  const deployment = await extendLifetime(
+    { deployments: deploymentRepository(), sandboxes: sandboxProvider(), quotas: quotaStore() },
+    userId,
+    pathParameter(event, 'id'),
+    parsed.data.seconds,
+    quotaDefaultsFromEnvironment(),
+  );
   return json(200, deploymentView(deployment));
 });

@@ -3,7 +3,6 @@
  * projectId, the first item is the caller's live sandbox for that project (findUserSandbox).
  */
 import { listSandboxesQuery } from '../shared/api/query-schemas.ts';
-import { ACTIVE_STATUSES } from '../shared/deployments/deployment-status.ts';
 import { sandboxView } from '../shared/deployments/sandbox-view.ts';
 import { apiHandler, callerId, json, queryParameters } from '../shared/middleware/http-api.ts';
 import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
@@ -11,9 +10,9 @@ import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
 export const handler = apiHandler(async (event) => {
   const userId = callerId(event);
   const query = queryParameters(event, listSandboxesQuery);
-  const page = await deploymentRepository().listByOwner(userId, {
+  // A sparse index of the caller's deployments with a live sandbox: never their whole history.
+  const page = await deploymentRepository().listActiveByOwner(userId, {
     ...(query.projectId ? { projectId: query.projectId } : {}),
-    statuses: [...ACTIVE_STATUSES],
     limit: query.limit,
     ...(query.nextToken ? { nextToken: query.nextToken } : {}),
   });

@@ -8,9 +8,10 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { cleanUpAfterExecution } from '../shared/deployments/steps/clean-up-after-execution.ts';
 import { validateEvent } from '../shared/middleware/validate-event.ts';
-import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
+import { withInvocationDeadline } from '../shared/runtime/invocation-deadline.ts';
 import { logger } from '../shared/runtime/observability.ts';
 
 const statusChangeEvent = z.object({
@@ -26,12 +27,14 @@ const statusChangeEvent = z.object({
 
 type StatusChangeEvent = z.output<typeof statusChangeEvent>;
 
-export const handler = middy(async (event: StatusChangeEvent, _context: Context) => {
-  const { detail } = event;
-  logger.appendKeys({ deploymentId: detail.name, execution: detail.executionArn });
-  const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive() }, detail);
-  logger.info('cleaned up after the execution ended', { status: detail.status, result });
-  return result;
-})
+export const handler = middy(
+  withInvocationDeadline(async (event: StatusChangeEvent, _context: Context) => {
+    const { detail } = event;
+    logger.appendKeys({ deploymentId: detail.name, execution: detail.executionArn });
+    const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: sandboxOwnership(), quotas: quotaStore() }, detail);
+    logger.info('cleaned up after the execution ended', { status: detail.status, result });
+    return result;
+  }),
+)
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(validateEvent(statusChangeEvent));

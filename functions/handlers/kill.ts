@@ -7,7 +7,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEPLOYMENT_STEPS } from '../shared/deployments/deployment-status.ts';
 import { cleanUpFailedDeployment } from '../shared/deployments/steps/clean-up-failed-deployment.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
-import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
+import { deploymentRepository, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
 import { METRIC, metrics } from '../shared/runtime/observability.ts';
@@ -20,7 +20,7 @@ const killEvent = z.object({
 });
 
 export const handler = stepHandler('cleanup', killEvent, async (event) => {
-  const result = await cleanUpFailedDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive() }, event);
+  const result = await cleanUpFailedDeployment({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: sandboxOwnership(), quotas: quotaStore() }, event);
   // A deployment the caller terminated meanwhile did not fail.
   if (result.recorded) {
     metrics.addDimension('failedStep', event.failedStep);

@@ -7,6 +7,7 @@ import { App, Duration } from 'aws-cdk-lib';
 import { fileURLToPath } from 'node:url';
 import { PROJECT_ROOT } from '../project-root.ts';
 import { CodeRunnerStack } from './coderunner-stack.ts';
+import { PLACEHOLDER_JWT_ISSUER } from './jwt-issuer.ts';
 
 export const STACK_NAME = 'CodeRunner';
 export { PROJECT_ROOT };
@@ -42,9 +43,18 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Code
     projectRoot: PROJECT_ROOT,
     agentSphereApiKeySecret: context('agentSphereApiKeySecret', 'coderunner/agentsphere-api-key'),
     agentSphereDomain: context('agentSphereDomain', 'agentsphere.run'),
-    jwtIssuer: context('jwtIssuer', 'https://auth.example.com/'),
+    // The placeholder synthesizes (tests, the local stack) but is refused by `cdk deploy`.
+    jwtIssuer: context('jwtIssuer', PLACEHOLDER_JWT_ISSUER),
     jwtAudience: context('jwtAudience', 'coderunner-api').split(','),
     sweepInterval: Duration.minutes(Number(context('sweepIntervalMinutes', '5'))),
+    quotas: {
+      liveSandboxes: Number(context('quotaLiveSandboxes', '5')),
+      deploymentsInFlight: Number(context('quotaDeploymentsInFlight', '3')),
+      deploymentsPerMinute: Number(context('quotaDeploymentsPerMinute', '10')),
+      maxSandboxLifetimeSeconds: Number(context('maxSandboxLifetimeSeconds', '86400')),
+    },
+    apiThrottle: { rateLimit: Number(context('apiRateLimit', '50')), burstLimit: Number(context('apiBurstLimit', '100')) },
+    ...(app.node.tryGetContext('alarmEmail') ? { alarmEmail: String(app.node.tryGetContext('alarmEmail')) } : {}),
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
   });
   return { app, stack };

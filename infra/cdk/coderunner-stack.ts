@@ -25,10 +25,31 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
+import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../../functions/shared/deployments/quotas/quota-limits.ts';
+
+/** Reading a user's quota items (limits, held slots, this minute's starts), and taking or giving back slots. */
+const QUOTA_READ_ACTIONS = ['GetItem', 'Query'];
+const QUOTA_WRITE_ACTIONS = ['GetItem', 'Query', 'PutItem', 'UpdateItem', 'DeleteItem'];
+
+const DEFAULT_API_THROTTLE = { rateLimit: 50, burstLimit: 100 };
+
+/** The handlers read the quota defaults from their environment (quota-defaults.ts). */
+function quotaEnvironment(limits: QuotaLimits): Record<string, string> {
+  return {
+    QUOTA_LIVE_SANDBOXES: String(limits.liveSandboxes),
+    QUOTA_DEPLOYMENTS_IN_FLIGHT: String(limits.deploymentsInFlight),
+    QUOTA_DEPLOYMENTS_PER_MINUTE: String(limits.deploymentsPerMinute),
+    MAX_SANDBOX_LIFETIME_SECONDS: String(limits.maxSandboxLifetimeSeconds),
+  };
+}
+import { WEBHOOK_SECRETS_KEY } from '../../functions/shared/adapters/dynamodb-webhook-secrets.ts';
 
 /** How long the logs of an ended deployment stay readable. */
 const SAVED_LOGS_RETENTION_DAYS = 14;
+import { AlarmNotifications } from './alarm-notifications.ts';
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
+import { jwtIssuerParameter } from './jwt-issuer.ts';
+import { LifecycleEvents } from './lifecycle-events.ts';
 import { FUNCTION_ACCESS } from './function-access.ts';
 import { HANDLERS, ROUTES, type HandlerName } from './handlers.ts';
 import { LAMBDA_BUNDLING } from './lambda-bundling.ts';
@@ -38,7 +59,10 @@ export interface CodeRunnerStackProps extends StackProps {
   /** Name or ARN of the Secrets Manager secret that holds the AgentSphere API key. */
   agentSphereApiKeySecret: string;
   agentSphereDomain?: string;
-  /** JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. */
+  /**
+   * JWT issuer (e.g. a Cognito user pool or an OIDC provider URL) and accepted audiences. The
+   * placeholder issuer synthesizes but is refused on deploy (jwt-issuer.ts).
+   */
   jwtIssuer: string;
   jwtAudience: string[];
   logRetention?: RetentionDays;
@@ -46,15 +70,24 @@ export interface CodeRunnerStackProps extends StackProps {
   projectRoot: string;
   /** How often the sweep runs. */
   sweepInterval?: Duration;
+  /** Default per-user quotas (a user's own limits are an item in the deployments table). */
+  quotas?: Partial<QuotaLimits>;
+  /** Requests per second across the HTTP API, and the burst above it. */
+  apiThrottle?: { rateLimit: number; burstLimit: number };
+  /** Subscribed to the alarm topic (context `alarmEmail`). */
+  alarmEmail?: string;
 }
 
 interface FunctionSettings {
   timeout: Duration;
   memorySize?: number;
+  /** Reserved concurrency: where a runaway would starve the account's other functions. */
+  reservedConcurrency?: number;
 }
 
 const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
-  apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024 },
+  // Quotas bound each user; this bounds all of them together (each request stages files in S3).
+  apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024, reservedConcurrency: 50 },
   apiGetDeployment: { timeout: Duration.seconds(10) },
   apiDeleteDeployment: { timeout: Duration.seconds(29) },
   apiListDeployments: { timeout: Duration.seconds(10) },
@@ -62,15 +95,22 @@ const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   apiKeepalive: { timeout: Duration.seconds(15) },
   apiDeploymentHealth: { timeout: Duration.seconds(15) },
   apiDeploymentLogs: { timeout: Duration.seconds(29) },
+  apiDeploymentEvents: { timeout: Duration.seconds(10) },
+  apiGetWebhookSecret: { timeout: Duration.seconds(10) },
+  apiRotateWebhookSecret: { timeout: Duration.seconds(10) },
   apiOpenApi: { timeout: Duration.seconds(5), memorySize: 256 },
+  apiQuotas: { timeout: Duration.seconds(10) },
   create: { timeout: Duration.seconds(80) },
   uploadBatch: { timeout: Duration.seconds(110), memorySize: 1024 },
   // Install and build run inside it (a Next.js install and build takes about 40 s here, large apps minutes).
   start: { timeout: Duration.minutes(15) },
   health: { timeout: Duration.seconds(25) },
   kill: { timeout: Duration.seconds(110) },
-  sweep: { timeout: Duration.minutes(2) },
+  // One sweep at a time: concurrent ones would only race for the same claims.
+  sweep: { timeout: Duration.minutes(2), reservedConcurrency: 1 },
   executionStatusChange: { timeout: Duration.seconds(110) },
+  // Three attempts of at most 5 s with backoff between them.
+  deliverWebhook: { timeout: Duration.seconds(30), memorySize: 256 },
 };
 
 /** What Powertools idempotency does with its records. */
@@ -98,11 +138,14 @@ export class CodeRunnerStack extends Stack {
   readonly functions: Record<HandlerName, NodejsFunction>;
   readonly deploymentsTable: TableV2;
   readonly idempotencyTable: TableV2;
+  readonly webhookSecretsTable: TableV2;
   readonly stagingBucket: Bucket;
   readonly stagingAccessLogs: Bucket;
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
   readonly cleanupDeadLetters: Queue;
+  readonly lifecycleEvents: LifecycleEvents;
+  readonly alarmNotifications: AlarmNotifications;
 
   constructor(scope: Construct, id: string, props: CodeRunnerStackProps) {
     super(scope, id, props);
@@ -137,10 +180,18 @@ export class CodeRunnerStack extends Stack {
           partitionKey: { name: 'inFlightPartition', type: AttributeType.STRING },
           sortKey: { name: 'stepStartedAt', type: AttributeType.STRING },
         },
+        // Sparse: a caller's records with a live sandbox (GET /sandboxes, reuse), never their history.
+        {
+          indexName: DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex,
+          partitionKey: { name: 'activeOwner', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
       ],
       // Housekeeping items (the sweep's claims) expire; correctness never waits for TTL.
       timeToLiveAttribute: DEPLOYMENTS_TABLE_KEYS.timeToLive,
       removalPolicy: RemovalPolicy.RETAIN,
+      // Deleting the table (a console click, a stack replaced by hand) needs this turned off first.
+      deletionProtection: true,
     });
 
     this.idempotencyTable = new TableV2(this, 'Idempotency', {
@@ -148,6 +199,16 @@ export class CodeRunnerStack extends Stack {
       timeToLiveAttribute: 'expiration',
       billing: Billing.onDemand(),
       removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    // Its own table: only the roles that sign webhooks or show the secret may read it.
+    this.webhookSecretsTable = new TableV2(this, 'WebhookSecrets', {
+      partitionKey: { name: WEBHOOK_SECRETS_KEY, type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // Losing it would break every receiver's signature check.
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.stagingAccessLogs = new Bucket(this, 'StagingAccessLogs', {
@@ -185,17 +246,24 @@ export class CodeRunnerStack extends Stack {
     const environment: Record<string, string> = {
       DEPLOYMENTS_TABLE: this.deploymentsTable.tableName,
       IDEMPOTENCY_TABLE: this.idempotencyTable.tableName,
+      WEBHOOK_SECRETS_TABLE: this.webhookSecretsTable.tableName,
       STAGING_BUCKET: this.stagingBucket.bucketName,
       AGENTSPHERE_API_KEY_SECRET: apiKeySecret.secretArn,
       AGENTSPHERE_DOMAIN: props.agentSphereDomain ?? 'agentsphere.run',
       POWERTOOLS_SERVICE_NAME: 'coderunner',
       POWERTOOLS_METRICS_NAMESPACE: 'CodeRunner',
       NODE_OPTIONS: '--enable-source-maps',
+      ...quotaEnvironment({ ...DEFAULT_QUOTA_LIMITS, ...props.quotas }),
     };
     this.functions = Object.fromEntries(
       (Object.keys(HANDLERS) as HandlerName[]).map((name) => [name, this.#function(name, props, environment)]),
     ) as Record<HandlerName, NodejsFunction>;
     const fns = this.functions;
+
+    this.lifecycleEvents = new LifecycleEvents(this, 'LifecycleEvents', { deliverWebhook: fns.deliverWebhook });
+    for (const name of Object.keys(HANDLERS) as HandlerName[]) {
+      if (FUNCTION_ACCESS[name].publishesEvents) fns[name].addEnvironment('EVENT_BUS_NAME', this.lifecycleEvents.bus.eventBusName);
+    }
 
     this.stateMachine = new DeploymentStateMachine(this, 'DeploymentSaga', {
       create: fns.create,
@@ -212,13 +280,15 @@ export class CodeRunnerStack extends Stack {
 
     this.api = new HttpApi(this, 'Api', {
       description: 'CodeRunner: deploy projects into sandboxes',
-      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', props.jwtIssuer, { jwtAudience: props.jwtAudience }),
+      defaultAuthorizer: new HttpJwtAuthorizer('JwtAuthorizer', jwtIssuerParameter(this, props.jwtIssuer), { jwtAudience: props.jwtAudience }),
       // The default stage is added below, with access logs (the API's own default stage takes no log settings).
       createDefaultStage: false,
     });
     this.api.addStage('DefaultStage', {
       stageName: '$default',
       autoDeploy: true,
+      // Stage-wide throttling in front of the per-user quotas.
+      throttle: props.apiThrottle ?? DEFAULT_API_THROTTLE,
       accessLogSettings: {
         destination: new LogGroupLogDestination(
           new LogGroup(this, 'ApiAccessLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY }),
@@ -246,10 +316,13 @@ export class CodeRunnerStack extends Stack {
       }
     }
 
+    this.alarmNotifications = new AlarmNotifications(this, 'AlarmNotifications', props.alarmEmail ? { email: props.alarmEmail } : {});
     this.cleanupDeadLetters = this.#backstops(props);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EventBusName', { value: this.lifecycleEvents.bus.eventBusName });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.alarmNotifications.topic.topicArn });
   }
 
   /**
@@ -301,9 +374,16 @@ export class CodeRunnerStack extends Stack {
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
       });
-    alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors'));
-    alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled'));
-    alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible());
+    this.alarmNotifications.notify(
+      alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors')),
+      alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled')),
+      alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
+      alarm(
+        'WebhookDeadLettersAlarm',
+        'A webhook failed every retry (its event is in the webhook dead-letter queue)',
+        this.lifecycleEvents.webhookDeadLetters.metricApproximateNumberOfMessagesVisible(),
+      ),
+    );
     return deadLetters;
   }
 
@@ -339,6 +419,12 @@ export class CodeRunnerStack extends Stack {
     const table = this.deploymentsTable.tableArn;
 
     if (access.deploymentItems?.length) allow(access.deploymentItems.map((action) => `dynamodb:${action}`), [table]);
+    // Quota items live in the same table, one partition per user (DynamoDbQuotaStore).
+    if (access.quotas) {
+      allow((access.quotas === 'write' ? QUOTA_WRITE_ACTIONS : QUOTA_READ_ACTIONS).map((action) => `dynamodb:${action}`), [table], {
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUOTA#*'] },
+      });
+    }
     // Named indexes, not <table>/index/*: each function queries only the indexes it reads.
     if (access.queriedIndexes?.length) allow(['dynamodb:Query'], access.queriedIndexes.map((index) => `${table}/index/${index}`));
     if (access.idempotencyRecords) allow(IDEMPOTENCY_ACTIONS, [this.idempotencyTable.tableArn]);
@@ -387,6 +473,16 @@ export class CodeRunnerStack extends Stack {
       );
     }
     if (access.sandboxes) apiKeySecret.grantRead(fn);
+
+    if (access.publishesEvents) {
+      this.lifecycleEvents.bus.grantPutEventsTo(fn);
+      // The event's history item, next to the record.
+      if (!access.deploymentItems?.includes('PutItem')) allow(['dynamodb:PutItem'], [table]);
+    }
+    if (access.readsEventHistory) {
+      allow(['dynamodb:Query'], [table], { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['DEPLOYMENT#*'] } });
+    }
+    if (access.webhookSecrets) allow(['dynamodb:GetItem', 'dynamodb:PutItem'], [this.webhookSecretsTable.tableArn]);
   }
 
   /** The CloudFormation logical id of a handler's function (how the local stack maps ASL tasks to handlers). */
@@ -412,6 +508,7 @@ export class CodeRunnerStack extends Stack {
       architecture: Architecture.ARM_64,
       memorySize: settings.memorySize ?? 512,
       timeout: settings.timeout,
+      ...(settings.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: settings.reservedConcurrency } : {}),
       environment,
       depsLockFilePath: `${props.projectRoot}/package-lock.json`,
       projectRoot: props.projectRoot,

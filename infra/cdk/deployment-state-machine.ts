@@ -31,6 +31,9 @@ export interface DeploymentStateMachineProps {
 const TRANSIENT_ERRORS = [
   'SandboxRateLimitedError',
   'SandboxUnavailableError',
+  // An invocation that ran short of time for a call: a fresh invocation has the whole timeout.
+  'SandboxDeadlineError',
+  'StepTimeBudgetError',
   'Lambda.TooManyRequestsException',
   'ProvisionedThroughputExceededException',
   'ThrottlingException',

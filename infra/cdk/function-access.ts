@@ -9,13 +9,16 @@ import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb
 import type { HandlerName } from './handlers.ts';
 
 /**
- * Item calls on the deployments table (DynamoDbDeploymentRepository): get and getCursor are
- * GetItem (transition reads too when its condition fails); create, claim and putCursor are
- * PutItem; transition, transitionFrom, update and recordBatch are UpdateItem.
+ * Item calls on the deployments table (DynamoDbDeploymentRepository): get, getCursor and ownerOf
+ * are GetItem (transition reads too when its condition fails, or to index a newly named
+ * sandbox); create, claim, putCursor and recordOwner are PutItem; transition, transitionFrom,
+ * update, recordBatch and handOver are UpdateItem.
  */
 export type DeploymentItemAction = 'GetItem' | 'PutItem' | 'UpdateItem';
 
-export type DeploymentIndex = (typeof DEPLOYMENTS_TABLE_KEYS)['byOwnerIndex' | 'byOwnerProjectIndex' | 'activeByExpiryIndex' | 'inFlightIndex'];
+export type DeploymentIndex = (typeof DEPLOYMENTS_TABLE_KEYS)[
+  'byOwnerIndex' | 'byOwnerProjectIndex' | 'activeByExpiryIndex' | 'inFlightIndex' | 'activeByOwnerIndex'
+];
 
 /** Calls on the staging bucket (S3FileStaging): putBatch/putManifest, getBatch/getManifest, deleteAll (list, then delete). */
 export type StagingAccess = 'put' | 'get' | 'deleteAll';
@@ -35,6 +38,17 @@ export interface FunctionAccess {
   describesExecutions?: boolean;
   /** Calls AgentSphere, so reads its API key secret. */
   sandboxes?: boolean;
+  /** Per-user quota items (DynamoDbQuotaStore): read (limits, usage), or write (take, transfer, give back slots; count starts). */
+  quotas?: 'read' | 'write';
+  /**
+   * Changes statuses, so publishes each change (PublishingDeploymentRepository): PutEvents on the
+   * stack's bus, and PutItem of the event in the deployment's history.
+   */
+  publishesEvents?: boolean;
+  /** Reads a deployment's event history (DynamoDbEventHistory.list): Query on the table, deployment partitions only. */
+  readsEventHistory?: boolean;
+  /** Reads and writes the users' webhook secrets (DynamoDbWebhookSecrets): GetItem and PutItem on their own table. */
+  webhookSecrets?: boolean;
 }
 
 /** listByOwner: a caller's history, and a project's when projectId is given. */
@@ -49,28 +63,41 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   // submitDeployment: create, stage, start the saga; undo on failure; a redeploy finds its sandbox by owner.
   apiCreateDeployment: {
     deploymentItems: READ_PUT_UPDATE,
-    queriedIndexes: OWNER_INDEXES,
+    // reuse: the caller's live sandboxes of the project.
+    queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex],
     staging: ['put', 'deleteAll'],
+    // A submit that fails ends like any failed deployment (no sandbox to save logs from, unless a redeploy took one over).
+    savedLogs: ['put'],
     idempotencyRecords: true,
     startsExecutions: true,
     sandboxes: true,
+    quotas: 'write',
+    publishesEvents: true,
   },
   apiGetDeployment: { deploymentItems: READ },
   // terminateDeployment (endDeployment): save the logs, kill, record, delete the staged files.
-  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
+  apiDeleteDeployment: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
   apiListDeployments: { queriedIndexes: OWNER_INDEXES },
-  apiListSandboxes: { queriedIndexes: OWNER_INDEXES },
-  apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true },
+  apiListSandboxes: { queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex] },
+  apiKeepalive: { deploymentItems: READ_UPDATE, sandboxes: true, quotas: 'read' },
   apiDeploymentHealth: { deploymentItems: READ, sandboxes: true },
   // Live logs from the sandbox; once ended, the saved ones.
   apiDeploymentLogs: { deploymentItems: READ, savedLogs: ['get'], sandboxes: true },
+  apiDeploymentEvents: { deploymentItems: READ, readsEventHistory: true },
+  apiGetWebhookSecret: { webhookSecrets: true },
+  apiRotateWebhookSecret: { webhookSecrets: true },
   apiOpenApi: {},
-  create: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
+  // The caller's limits and usage; stale slots are given back on the way (their holders ended).
+  apiQuotas: { deploymentItems: READ, quotas: 'write' },
+  // The sandbox's ownership item is written when the sandbox is created (PutItem).
+  create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
   uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
-  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true },
-  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
-  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true },
+  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
+  health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, quotas: 'write', publishesEvents: true },
+  kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
+  executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
+  // Signs with the owner's secret (made on first use) and POSTs; it reads no deployment.
+  deliverWebhook: { webhookSecrets: true },
   // The sweep also keeps its claims and cursors in the table (PutItem).
   sweep: {
     deploymentItems: READ_PUT_UPDATE,
@@ -79,5 +106,7 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     savedLogs: ['put'],
     describesExecutions: true,
     sandboxes: true,
+    quotas: 'write',
+    publishesEvents: true,
   },
 };

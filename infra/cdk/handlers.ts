@@ -11,7 +11,11 @@ export const HANDLERS = {
   apiKeepalive: 'functions/handlers/api-keepalive.ts',
   apiDeploymentHealth: 'functions/handlers/api-deployment-health.ts',
   apiDeploymentLogs: 'functions/handlers/api-deployment-logs.ts',
+  apiDeploymentEvents: 'functions/handlers/api-deployment-events.ts',
+  apiGetWebhookSecret: 'functions/handlers/api-get-webhook-secret.ts',
+  apiRotateWebhookSecret: 'functions/handlers/api-rotate-webhook-secret.ts',
   apiOpenApi: 'functions/handlers/api-openapi.ts',
+  apiQuotas: 'functions/handlers/api-quotas.ts',
   create: 'functions/handlers/create.ts',
   uploadBatch: 'functions/handlers/upload-batch.ts',
   start: 'functions/handlers/start.ts',
@@ -19,6 +23,7 @@ export const HANDLERS = {
   kill: 'functions/handlers/kill.ts',
   sweep: 'functions/handlers/sweep.ts',
   executionStatusChange: 'functions/handlers/execution-status-change.ts',
+  deliverWebhook: 'functions/handlers/deliver-webhook.ts',
 } as const;
 
 export type HandlerName = keyof typeof HANDLERS;
@@ -32,6 +37,10 @@ export const ROUTES: readonly { routeKey: string; handler: HandlerName; public?:
   { routeKey: 'GET /deployments/{id}/health', handler: 'apiDeploymentHealth' },
   { routeKey: 'GET /deployments/{id}/logs', handler: 'apiDeploymentLogs' },
   { routeKey: 'POST /deployments/{id}/keepalive', handler: 'apiKeepalive' },
+  { routeKey: 'GET /deployments/{id}/events', handler: 'apiDeploymentEvents' },
+  { routeKey: 'GET /webhook-secret', handler: 'apiGetWebhookSecret' },
+  { routeKey: 'POST /webhook-secret/rotate', handler: 'apiRotateWebhookSecret' },
   { routeKey: 'GET /sandboxes', handler: 'apiListSandboxes' },
+  { routeKey: 'GET /quotas', handler: 'apiQuotas' },
   { routeKey: 'GET /openapi.json', handler: 'apiOpenApi', public: true },
 ];

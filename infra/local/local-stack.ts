@@ -3,6 +3,8 @@
  * same kinds of endpoints they have in AWS.
  * - DynamoDB: dynalite, tables created from the synthesized template;
  * - S3: s3rver; Secrets Manager: a GetSecretValue endpoint;
+ * - EventBridge: a PutEvents endpoint for the stack's bus, whose rules (from the template) invoke
+ *   their target handlers with retries;
  * - Step Functions: the ASL extracted from the synthesized template, run by aws-local-stepfunctions,
  *   each Lambda task bound to its handler, behind a Step Functions API endpoint;
  * - API Gateway: an HTTP server that builds HTTP API v2 events and verifies JWTs signed locally;
@@ -10,6 +12,7 @@
  * Handlers find all of it through standard AWS SDK configuration (AWS_ENDPOINT_URL_<SERVICE>).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +24,11 @@ import { routeAgentSphereToLocalHost } from './agentsphere-routing.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb } from './aws/local-dynamodb.ts';
 import { startLocalS3 } from './aws/local-s3.ts';
 import { startLocalSecretsManager } from './aws/local-secrets-manager.ts';
+import { startLocalEventBridge, type BusEvent, type LocalEventBridge } from './aws/local-eventbridge.ts';
 import { createLocalJwtAuthority } from './http-api/local-jwt.ts';
 import { startLocalHttpApi } from './http-api/local-http-api.ts';
 import { startSandboxHost, type SandboxHost } from './sandbox-host/sandbox-host.ts';
+import type { IsolationMode } from './sandbox-host/sandbox-isolation.ts';
 import { LocalStepFunctions, type ExecutionStatusChangeEvent, type LocalLambdaHandler } from './step-functions/local-step-functions.ts';
 import { resolveStateMachineDefinition } from './step-functions/resolve-definition.ts';
 import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
@@ -31,12 +36,14 @@ import { loadSynthesizedStack, type SynthesizedStack } from './synthesized-stack
 import { createLambdaContext } from './lambda-context.ts';
 import { startOperatorEndpoint } from './operator-endpoint.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
+import { STATUS_CHANGED, type DeploymentEvent } from '../../functions/shared/deployments/events/deployment-event.ts';
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT = '000000000000';
 export const API_KEY_SECRET_NAME = 'coderunner/agentsphere-api-key';
-const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency' };
+const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency', webhookSecrets: 'coderunner-webhook-secrets' };
 const STAGING_BUCKET = 'coderunner-staging';
+const EVENT_BUS_NAME = 'coderunner-events';
 /** App URLs are `http://<port>-<sandbox>.agentsphere.localhost:<host port>/`: loopback by name. */
 export const LOCAL_SANDBOX_DOMAIN = 'agentsphere.localhost';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:coderunner-deployments`;
@@ -59,12 +66,25 @@ export interface LocalStackOptions {
   /** Wraps each Lambda handler (tests use it to inject faults into one step). */
   wrapHandler?: (name: HandlerName, handler: LocalLambdaHandler) => LocalLambdaHandler;
   onExecutionStatusChange?: (event: ExecutionStatusChangeEvent) => void;
+  /** Sees every "Deployment Status Changed" event on the bus (the console prints each). */
+  onDeploymentEvent?: (event: DeploymentEvent) => void;
+  /**
+   * The pause before the first retry of a failed rule target (e.g. a webhook delivery), doubling
+   * after; Lambda waits about a minute. Default 1 s.
+   */
+  eventRetryDelayMs?: number;
   /** Run the sweep on a timer, like the cloud's schedule (0 or undefined: only on demand). */
   sweepIntervalMs?: number;
   /** Keep DynamoDB data on disk under the data directory, so a restart finds it. */
   persist?: boolean;
   /** A sandbox host running as its own process (`npm run sandbox-host`), instead of one in-process. */
-  externalSandboxHost?: { url: string; apiKey: string; domain?: string };
+  externalSandboxHost?: { url: string; apiKey: string; operatorKey?: string; domain?: string };
+  /** How the in-process sandbox host isolates sandboxes (default `bubblewrap`). */
+  isolation?: IsolationMode;
+  /** `host:port` pairs sandboxes may reach (default: the npm registry). */
+  egressAllowList?: readonly string[];
+  /** The key the operator endpoint (and the in-process sandbox host's `/_host/*`) requires; random by default. */
+  operatorKey?: string;
 }
 
 export interface LocalStack {
@@ -74,8 +94,12 @@ export interface LocalStack {
   issueToken(subject: string): Promise<string>;
   sandboxHost?: SandboxHost;
   stepFunctions: LocalStepFunctions;
+  /** The stack's event bus: its rules and the events no retry could deliver. */
+  eventBridge: LocalEventBridge;
   /** Operator endpoint: `POST /sweep` runs a sweep now. */
   operatorUrl: string;
+  /** What the operator endpoint requires as `Authorization: Bearer <key>`. */
+  operatorKey: string;
   /** Runs the sweep handler once, now. */
   sweep(): Promise<SweepReport>;
   /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
@@ -94,7 +118,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
   try {
     const synthesized = options.synthesized ?? (await loadSynthesizedStack());
-    const sandboxes = await startSandboxes(options, dataDir, stops);
+    const operatorKey = options.operatorKey ?? `op_local_${randomBytes(16).toString('hex')}`;
+    const sandboxes = await startSandboxes(options, dataDir, operatorKey, stops);
+    let handlers: Record<HandlerName, LocalLambdaHandler>;
 
     const dynamoDb = await startLocalDynamoDb(options.persist ? { directory: join(dataDir, 'dynamodb') } : {});
     stops.push(() => dynamoDb.close());
@@ -102,6 +128,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     stops.push(() => s3.close());
     const secrets = await startLocalSecretsManager({ [API_KEY_SECRET_NAME]: sandboxes.apiKey });
     stops.push(() => secrets.close());
+
+    const eventBridge = await startLocalEventBridge({
+      template: synthesized.template,
+      busLogicalId: synthesized.logicalIds.eventBus,
+      busName: EVENT_BUS_NAME,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      // The handlers are loaded below; no event is published before they are.
+      invoke: (functionLogicalId, event, timeoutMs) => {
+        const name = synthesized.handlerByLogicalId[functionLogicalId]!;
+        return invoke(handlers[name], name, event, timeoutMs);
+      },
+      ...(options.eventRetryDelayMs !== undefined ? { retryDelayMs: options.eventRetryDelayMs } : {}),
+      onEvent: (event: BusEvent) => {
+        if (event['detail-type'] !== STATUS_CHANGED) return;
+        const { callbackUrl: _routing, ...detail } = event.detail;
+        options.onDeploymentEvent?.(detail as unknown as DeploymentEvent);
+      },
+    });
+    stops.push(() => eventBridge.close());
 
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
@@ -111,9 +157,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      EVENT_BUS_NAME,
+      // Webhook receivers on this machine (the cloud accepts public https targets only).
+      CALLBACK_URL_ALLOW_LOOPBACK: 'true',
       S3_FORCE_PATH_STYLE: 'true',
       DEPLOYMENTS_TABLE: TABLE_NAMES.deployments,
       IDEMPOTENCY_TABLE: TABLE_NAMES.idempotency,
+      WEBHOOK_SECRETS_TABLE: TABLE_NAMES.webhookSecrets,
       STAGING_BUCKET,
       STATE_MACHINE_ARN,
       AGENTSPHERE_API_KEY_SECRET: API_KEY_SECRET_NAME,
@@ -125,9 +176,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const dynamoDbClient = new DynamoDBClient({ endpoint: dynamoDb.endpoint });
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.deploymentsTable, TABLE_NAMES.deployments));
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.idempotencyTable, TABLE_NAMES.idempotency));
+    await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.webhookSecretsTable, TABLE_NAMES.webhookSecrets));
     dynamoDbClient.destroy();
 
-    const handlers = await loadHandlers(options.wrapHandler);
+    handlers = await loadHandlers(options.wrapHandler);
     const stepFunctions = new LocalStepFunctions({
       definition: resolveStateMachineDefinition(template as Parameters<typeof resolveStateMachineDefinition>[0], logicalIds.stateMachine),
       stateMachineArn: STATE_MACHINE_ARN,
@@ -170,7 +222,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await sweeping?.catch(() => undefined);
       });
     }
-    const operator = await startOperatorEndpoint({ sweep, browserUrl: sandboxes.browserUrl });
+    const operator = await startOperatorEndpoint({ sweep, browserUrl: sandboxes.browserUrl }, { operatorKey });
     stops.push(() => operator.close());
 
     const jwt = await createLocalJwtAuthority({ keyFile: join(dataDir, 'jwt-signing-key.json') });
@@ -192,7 +244,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       issueToken: (subject) => jwt.issueToken(subject),
       sandboxHost: sandboxes.host,
       stepFunctions,
+      eventBridge,
       operatorUrl: operator.url,
+      operatorKey,
       sweep,
       browserUrl: sandboxes.browserUrl,
       stop,
@@ -213,13 +267,16 @@ interface Sandboxes {
   browserUrl(sandboxId: string, port: number): Promise<string>;
 }
 
-async function startSandboxes(options: LocalStackOptions, dataDir: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
+async function startSandboxes(options: LocalStackOptions, dataDir: string, operatorKey: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
   if (options.externalSandboxHost) {
-    const { url, apiKey, domain = LOCAL_SANDBOX_DOMAIN } = options.externalSandboxHost;
+    const { url, apiKey, domain = LOCAL_SANDBOX_DOMAIN, operatorKey: hostOperatorKey } = options.externalSandboxHost;
     stops.push(routeAgentSphereToLocalHost({ hostUrl: url, domain }));
     const browserUrl = async (sandboxId: string, port: number) => {
-      const response = await fetch(`${url}/_host/sandboxes/${sandboxId}/ports/${port}`);
-      return ((await response.json()) as { url: string }).url;
+      if (!hostOperatorKey) throw new Error('browser URLs of an external sandbox host need its operator key (--sandbox-host-operator-key)');
+      const response = await fetch(`${url}/_host/sandboxes/${encodeURIComponent(sandboxId)}/ports/${port}`, { headers: { authorization: `Bearer ${hostOperatorKey}` } });
+      const body = (await response.json()) as { url?: string; message?: string };
+      if (!response.ok || !body.url) throw new Error(body.message ?? `the sandbox host answered ${response.status}`);
+      return body.url;
     };
     return { apiKey, domain: `${domain}:${new URL(url).port}`, appUrlScheme: 'http', browserUrl };
   }
@@ -230,7 +287,13 @@ async function startSandboxes(options: LocalStackOptions, dataDir: string, stops
     return { apiKey, domain, browserUrl: async (sandboxId, port) => `https://${port}-${sandboxId}.${domain}/` };
   }
   // Under .localhost, app URLs resolve to this machine in browsers and curl, with no setup.
-  const host = await startSandboxHost({ stateDir: join(dataDir, 'sandbox-host'), domain: LOCAL_SANDBOX_DOMAIN });
+  const host = await startSandboxHost({
+    stateDir: join(dataDir, 'sandbox-host'),
+    domain: LOCAL_SANDBOX_DOMAIN,
+    operatorKey,
+    ...(options.isolation ? { isolation: options.isolation } : {}),
+    ...(options.egressAllowList ? { egressAllowList: options.egressAllowList } : {}),
+  });
   // Kill every sandbox before anything else stops (stops run in reverse order).
   stops.push(() => host.close());
   const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });

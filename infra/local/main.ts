@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from './local-stack.ts';
 import { loadSynthesizedStackWithOrigin } from './synthesized-stack.ts';
+import { statusChangeLine } from './status-change-line.ts';
+import { ISOLATION_MODES, isIsolationMode } from './sandbox-host/sandbox-isolation.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,11 +19,19 @@ const { values } = parseArgs({
     'sweep-interval': { type: 'string', default: process.env.CODERUNNER_SWEEP_INTERVAL_SECONDS ?? '60' },
     'sandbox-host-url': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_URL },
     'sandbox-host-key': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_KEY },
+    'sandbox-host-operator-key': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_OPERATOR_KEY },
+    isolation: { type: 'string', default: process.env.CODERUNNER_SANDBOX_ISOLATION ?? 'bubblewrap' },
   },
 });
 
+if (!isIsolationMode(values.isolation)) {
+  console.error(`--isolation must be one of ${ISOLATION_MODES.join(', ')}`);
+  process.exit(2);
+}
+const isolation = values.isolation;
+const operatorKey = values['sandbox-host-operator-key'];
 const externalHost = values['sandbox-host-url']
-  ? { url: values['sandbox-host-url'], apiKey: values['sandbox-host-key'] ?? 'as_local_dev_key' }
+  ? { url: values['sandbox-host-url'], apiKey: values['sandbox-host-key'] ?? 'as_local_dev_key', ...(operatorKey ? { operatorKey } : {}) }
   : undefined;
 
 const dataDir = values['data-dir'] ? resolve(values['data-dir']) : undefined;
@@ -36,9 +46,11 @@ const stack = await startLocalStack({
   persist: dataDir !== undefined,
   sweepIntervalMs: Number(values['sweep-interval']) * 1000,
   ...(externalHost ? { externalSandboxHost: externalHost } : {}),
+  isolation,
   // Readable logs on a terminal, and no metric documents in them.
   environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true' },
   onExecutionStatusChange: (event) => void announce(event.detail.name, event.detail.status),
+  onDeploymentEvent: (event) => console.log(statusChangeLine(event)),
 });
 const token = await stack.issueToken(values['dev-user']);
 // performance.now() counts from the process's start: module loading included.
@@ -47,7 +59,11 @@ const seconds = (performance.now() / 1000).toFixed(1);
 // Where the CLI and other tools find the running stack.
 const stateFile = resolve('.coderunner', 'local-stack.json');
 await mkdir(resolve('.coderunner'), { recursive: true });
-await writeFile(stateFile, JSON.stringify({ apiUrl: stack.apiUrl, operatorUrl: stack.operatorUrl, token, pid: process.pid }, null, 2), { mode: 0o600 });
+await writeFile(
+  stateFile,
+  JSON.stringify({ apiUrl: stack.apiUrl, operatorUrl: stack.operatorUrl, operatorKey: stack.operatorKey, token, pid: process.pid }, null, 2),
+  { mode: 0o600 },
+);
 
 console.log(`
 CodeRunner local stack ready in ${seconds} s
@@ -55,7 +71,7 @@ CodeRunner local stack ready in ${seconds} s
   sandboxes:  ${stack.sandboxHost ? `local sandbox host ${stack.sandboxHost.url}` : externalHost ? `sandbox host process ${externalHost.url}` : 'real AgentSphere'}
   template:   ${synthesis.reused ? 'reused (infra/ and functions/ unchanged since the last synth)' : 'synthesized from infra/cdk'}
   state:      ${dataDir ? `${dataDir} (DynamoDB, S3 and sandbox trees on disk; kept across restarts)` : 'in memory and a temporary directory, gone on exit'}
-  sweep:      every ${values['sweep-interval']} s, or now with \`npm run sweep\` (POST ${stack.operatorUrl}/sweep)
+  sweep:      every ${values['sweep-interval']} s, or now with \`npm run sweep\` (POST ${stack.operatorUrl}/sweep with the operator key in ${stateFile})
   dev token for "${values['dev-user']}" (also in ${stateFile}):
     export TOKEN=${token}
 

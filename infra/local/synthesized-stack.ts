@@ -10,6 +10,8 @@ import type { HandlerName } from '../cdk/handlers.ts';
 
 export interface CloudFormationTemplate {
   Resources: Record<string, { Type: string; Properties?: Record<string, any> }>;
+  Parameters?: Record<string, { Type: string; Default?: string; AllowedPattern?: string }>;
+  Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription?: string }[] }>;
 }
 
 export interface SynthesizedStack {
@@ -17,11 +19,18 @@ export interface SynthesizedStack {
   /** Function logical id → handler name. */
   handlerByLogicalId: Record<string, HandlerName>;
   /** Logical ids of the stack's main resources. */
-  logicalIds: { deploymentsTable: string; idempotencyTable: string; stagingBucket: string; stateMachine: string };
+  logicalIds: {
+    deploymentsTable: string;
+    idempotencyTable: string;
+    webhookSecretsTable: string;
+    stagingBucket: string;
+    stateMachine: string;
+    eventBus: string;
+  };
 }
 
 /** What the synthesized template is made from (the CDK app imports these). */
-export const SYNTH_INPUTS = ['infra/cdk', 'infra/project-root.ts', 'functions', 'cdk.json', 'package-lock.json'];
+export const SYNTH_INPUTS = ['infra/cdk', 'infra/project-root.ts', 'infra/local/synthesized-stack.ts', 'functions', 'cdk.json', 'package-lock.json'];
 export const SYNTH_CACHE_DIR = process.env.CODERUNNER_SYNTH_CACHE_DIR || join(PROJECT_ROOT, '.coderunner', 'synth-cache');
 
 export async function synthesizeStack(context: Record<string, unknown> = {}): Promise<SynthesizedStack> {
@@ -39,8 +48,10 @@ export async function synthesizeStack(context: Record<string, unknown> = {}): Pr
     logicalIds: {
       deploymentsTable: logicalId(stack.deploymentsTable),
       idempotencyTable: logicalId(stack.idempotencyTable),
+      webhookSecretsTable: logicalId(stack.webhookSecretsTable),
       stagingBucket: logicalId(stack.stagingBucket),
       stateMachine: logicalId(stack.stateMachine.stateMachine),
+      eventBus: logicalId(stack.lifecycleEvents.bus),
     },
   };
 }

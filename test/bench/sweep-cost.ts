@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { MemoryLogArchive } from '../support/memory-log-archive.ts';
+import { DynamoDbQuotaStore } from '../../functions/shared/adapters/dynamodb-quota-store.ts';
 import { S3FileStaging } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { SfnWorkflows } from '../../functions/shared/adapters/sfn-workflows.ts';
 import { runSweep } from '../../functions/shared/deployments/sweep/run-sweep.ts';
@@ -105,6 +106,8 @@ const sweepStarted = performance.now();
 const report = await runSweep({
   deployments: repository,
   bookkeeping: repository,
+  ownership: repository,
+  quotas: new DynamoDbQuotaStore({ client, tableName: TABLE }),
   sandboxes: new AgentSphereProvider({ apiKey: host.apiKey, domain: host.domain }),
   staging: new S3FileStaging({ client: new S3Client({}), bucket: 'unused' }),
   // Saving each expired sandbox's logs is part of the sweep's cost; they are kept in memory here.

@@ -1,6 +1,9 @@
 /**
  * Contract of the sandbox port, run with the production AgentSphere adapter (the real SDK)
- * against the local sandbox host.
+ * against the local sandbox host, or, with CODERUNNER_CONTRACT_TARGET=cloud (what
+ * `npm run test:contract:cloud` sets when AGENTSPHERE_API_KEY is there), against the real
+ * AgentSphere. Tests that need the local host (fault injection, its process table, its registry)
+ * only run locally.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,14 +17,26 @@ import {
   SandboxUnauthorizedError,
 } from '../../functions/shared/sandbox/errors.ts';
 import type { SandboxMetadata } from '../../functions/shared/sandbox/sandbox-provider.ts';
-import { freshPort, processesMatching, startLocalHostFixture, type LocalHostFixture } from '../support/local-sandbox-host.ts';
+import { processesMatching, startLocalHostFixture, type LocalHostFixture } from '../support/local-sandbox-host.ts';
 
+const cloud = process.env.CODERUNNER_CONTRACT_TARGET === 'cloud';
+/** A test that needs the local sandbox host itself. */
+const localOnly = it.skipIf(cloud);
 let fixture: LocalHostFixture;
 let provider: AgentSphereProvider;
+let domain: string;
+let apiKey: string;
 
 beforeAll(async () => {
-  fixture = await startLocalHostFixture();
-  provider = new AgentSphereProvider({ apiKey: fixture.host.apiKey, domain: fixture.host.domain });
+  if (cloud) {
+    apiKey = process.env.AGENTSPHERE_API_KEY ?? '';
+    domain = process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run';
+  } else {
+    fixture = await startLocalHostFixture();
+    apiKey = fixture.host.apiKey;
+    domain = fixture.host.domain;
+  }
+  provider = new AgentSphereProvider({ apiKey, domain });
 });
 
 afterAll(async () => {
@@ -121,7 +136,7 @@ describe('commands', () => {
   it('serves a background server through the port URL and to a later command at localhost', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
-    const port = await freshPort();
+    const port = 3000;
 
     // Act
     const { pid } = await sandbox.startBackground(serverCommand(port, 'hello from the sandbox'), {
@@ -139,7 +154,7 @@ describe('commands', () => {
     await sandbox.kill();
   });
 
-  it('gives a background process no deadline, unlike a foreground command', async () => {
+  localOnly('gives a background process no deadline, unlike a foreground command', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
     const { pid } = await sandbox.startBackground('sleep 300', { stdoutPath: 'bg.out', stderrPath: 'bg.err' });
@@ -189,7 +204,7 @@ describe('ending sandboxes', () => {
   it('fails port and daemon calls with the sandbox-gone error after kill, and kills again without error', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
-    const port = await freshPort();
+    const port = 3000;
     await sandbox.startBackground(serverCommand(port, 'up'), { stdoutPath: 'o', stderrPath: 'e' });
     await waitForPort(sandbox.portUrl(port));
 
@@ -224,7 +239,7 @@ describe('ending sandboxes', () => {
     await sandbox.kill();
   });
 
-  it('leaves no process behind after kill, even ones that daemonized themselves', async () => {
+  localOnly('leaves no process behind after kill, even ones that daemonized themselves', async () => {
     // Prepare
     const marker = String(900_000 + Math.floor(Math.random() * 99_999));
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
@@ -246,22 +261,22 @@ describe('ending sandboxes', () => {
 
 describe('error mapping', () => {
   it('reports a wrong API key as unauthorized', async () => {
-    const wrong = new AgentSphereProvider({ apiKey: 'as_wrong_key', domain: fixture.host.domain });
+    const wrong = new AgentSphereProvider({ apiKey: 'as_wrong_key', domain });
 
     await expect(wrong.list({})).rejects.toBeInstanceOf(SandboxUnauthorizedError);
   });
 
   it('reports an unknown sandbox id as not found', async () => {
-    await expect(provider.connect(`00000000000000000000-${fixture.host.registry.clientId}`)).rejects.toBeInstanceOf(
+    await expect(provider.connect(`00000000000000000000-${cloud ? '00000000' : fixture.host.registry.clientId}`)).rejects.toBeInstanceOf(
       SandboxNotFoundError,
     );
   });
 
   it('refuses to run without an API key before sending anything', () => {
-    expect(() => new AgentSphereProvider({ apiKey: '', domain: fixture.host.domain })).toThrow(SandboxConfigurationError);
+    expect(() => new AgentSphereProvider({ apiKey: '', domain })).toThrow(SandboxConfigurationError);
   });
 
-  it('retries a rate-limited call until it passes', async () => {
+  localOnly('retries a rate-limited call until it passes', async () => {
     // Prepare
     const firedBefore = fixture.host.faults.fired;
     fixture.host.faults.add({ target: 'control-plane', status: 429, times: 2, method: 'GET' });
@@ -274,7 +289,7 @@ describe('error mapping', () => {
     expect(fixture.host.faults.fired - firedBefore).toBe(2);
   });
 
-  it('retries a server error from the sandbox daemon until it passes', async () => {
+  localOnly('retries a server error from the sandbox daemon until it passes', async () => {
     // Prepare
     const sandbox = await provider.create({ metadata: metadataFor(), lifetimeSeconds: 60 });
     const firedBefore = fixture.host.faults.fired;
@@ -289,10 +304,10 @@ describe('error mapping', () => {
     await sandbox.kill();
   });
 
-  it('gives up with the rate-limit error when the limit persists', async () => {
+  localOnly('gives up with the rate-limit error when the limit persists', async () => {
     const impatient = new AgentSphereProvider({
-      apiKey: fixture.host.apiKey,
-      domain: fixture.host.domain,
+      apiKey,
+      domain,
       retry: { retries: 1, minTimeout: 10, maxTimeout: 20 },
     });
     fixture.host.faults.add({ target: 'control-plane', status: 429, times: 5, method: 'GET' });

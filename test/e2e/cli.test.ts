@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type ApiClient, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { FIXTURE_APPS, projectFiles } from '../support/project-files.ts';
@@ -140,7 +141,7 @@ async function runningDeployment(projectId: string): Promise<any> {
   const accepted = await api.deploy({
     projectId,
     files: (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env'),
-    options: { port: (await freshPort()), startCommand: 'node server.js' },
+    options: { port: 3000, startCommand: 'node server.js' },
   });
   expect(accepted.status).toBe(202);
   deployments.push(accepted.body.deploymentId);
@@ -204,16 +205,47 @@ describe('coderunner deploy with no options', () => {
   });
 });
 
+describe('coderunner quotas', () => {
+  it('shows the limits and what is used of them', async () => {
+    const run = await runCli(['quotas'], { env: apiEnvironment() });
+
+    expect(run.code, run.output).toBe(0);
+    expect(run.stdout).toMatch(/QUOTA +USED/);
+    expect(run.stdout).toMatch(/live sandboxes +\d+ of \d+/);
+    expect(run.stdout).toMatch(/longest sandbox lifetime +24 h/);
+  });
+
+  it('explains a deployment refused by a quota, and where to see the quotas', async () => {
+    // Prepare: a user an operator allows no live sandbox at all
+    const userId = 'cli-no-sandboxes';
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+    await documents.send(new PutCommand({ TableName: process.env.DEPLOYMENTS_TABLE, Item: { pk: `QUOTA#${userId}`, sk: 'LIMITS', liveSandboxes: 0 } }));
+    documents.destroy();
+    const directory = await projectDirectory('cli-quota');
+
+    // Act
+    const run = await runCli(['deploy', directory, '--start', 'node server.js'], {
+      env: { CODERUNNER_API_URL: fixture.stack.apiUrl, CODERUNNER_TOKEN: await fixture.stack.issueToken(userId) },
+    });
+
+    // Assert
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('quota reached: live sandboxes: 0 of 0 in use');
+    expect(run.stderr).toMatch(/try again in \d+ s/);
+    expect(run.stderr).toContain('coderunner quotas');
+  });
+});
+
 describe('coderunner deploy', () => {
   it('deploys a directory to RUNNING, showing each step and the app URL, with exactly the files git would keep', { timeout: 60_000 }, async () => {
     // Prepare: the local stack found through its state file, as after `npm start`
     const directory = await projectDirectory('cli-app');
     const stateFile = join(workDir, 'stack', '.coderunner', 'local-stack.json');
     await mkdir(join(workDir, 'stack', '.coderunner'), { recursive: true });
-    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, token, pid: process.pid }));
+    await writeFile(stateFile, JSON.stringify({ apiUrl: fixture.stack.apiUrl, operatorUrl: fixture.stack.operatorUrl, operatorKey: fixture.stack.operatorKey, token, pid: process.pid }));
 
     // Act
-    const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
+    const run = await runCli(['deploy', directory, '--port', '3000', '--start', 'node server.js'], { env: { CODERUNNER_STATE_FILE: stateFile } });
 
     // Assert: the steps, each done, and the URLs
     expect(run.code, run.output).toBe(0);
@@ -241,7 +273,7 @@ describe('coderunner deploy', () => {
   it('exits 1 naming the failed step, its cause and the saved logs when the app exits at once', { timeout: 60_000 }, async () => {
     const directory = await projectDirectory('cli-broken');
 
-    const run = await runCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node missing-entry.js']);
+    const run = await runCli(['deploy', directory, '--port', '3000', '--start', 'node missing-entry.js']);
 
     expect(run.code, run.output).toBe(1);
     const deploymentId = run.output.match(DEPLOYMENT_ID)?.[1];
@@ -257,7 +289,7 @@ describe('coderunner deploy', () => {
   it('leaves the deployment running on Ctrl-C without a terminal, says how to kill it and exits 130', { timeout: 60_000 }, async () => {
     // Prepare
     const directory = await projectDirectory('cli-interrupted');
-    const cli = startCli(['deploy', directory, '--port', String(await freshPort()), '--start', 'node server.js']);
+    const cli = startCli(['deploy', directory, '--port', '3000', '--start', 'node server.js']);
     const deploymentId = (await cli.waitForOutput(DEPLOYMENT_ID))[1]!;
     deployments.push(deploymentId);
 
@@ -361,6 +393,22 @@ describe('coderunner kill', () => {
   });
 });
 
+describe('coderunner events', () => {
+  it('prints each status change of a deployment, oldest first', { timeout: 60_000 }, async () => {
+    // Prepare
+    const { deploymentId } = await runningDeployment('cli-events');
+    await api.delete(deploymentId);
+
+    // Act
+    const run = await runCli(['events', deploymentId]);
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    const changes = run.stdout.trim().split('\n').map((line) => line.replace(/^\S+\s+/, '').split('  ')[0]);
+    expect(changes).toEqual(['PENDING', 'PENDING → CREATING', 'CREATING → UPLOADING', 'UPLOADING → STARTING', 'STARTING → CHECKING_HEALTH', 'CHECKING_HEALTH → RUNNING', 'RUNNING → STOPPING', 'STOPPING → TERMINATED']);
+  });
+});
+
 describe('errors read as sentences', () => {
   const noStackTrace = /^\s+at /m;
 
@@ -393,7 +441,7 @@ describe('errors read as sentences', () => {
 
   it("says a deployment that does not exist (or is another user's) is not found", async () => {
     const files = (await projectFiles('cli-app')).filter((file) => file.path !== 'secret.env');
-    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: (await freshPort()) } })).body;
+    const someoneElses = (await fixture.api.deploy({ projectId: 'not-cli', files, options: { startCommand: 'node server.js', port: 3000 } })).body;
 
     const missing = await runCli(['status', '00000000-0000-4000-8000-000000000000']);
     const notMine = await runCli(['status', someoneElses.deploymentId]);

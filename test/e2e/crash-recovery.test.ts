@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { ApiClient } from '../support/local-stack-fixture.ts';
 import { projectFiles } from '../support/project-files.ts';
 import { waitForOutput } from '../support/child-output.ts';
@@ -17,6 +16,7 @@ import { waitForOutput } from '../support/child-output.ts';
 const STACK_MAIN = fileURLToPath(new URL('../../infra/local/main.ts', import.meta.url));
 const HOST_MAIN = fileURLToPath(new URL('../../infra/local/sandbox-host/main.ts', import.meta.url));
 const HOST_KEY = 'as_crash_test_key';
+const HOST_OPERATOR_KEY = 'op_crash_test_operator_key';
 const children: ChildProcess[] = [];
 let workDir: string;
 
@@ -36,33 +36,35 @@ function start(script: string, args: string[], env: Record<string, string> = {})
   return child;
 }
 
-async function startOrchestrator(hostUrl: string): Promise<{ child: ChildProcess; api: ApiClient; operatorUrl: string }> {
+async function startOrchestrator(hostUrl: string): Promise<{ child: ChildProcess; api: ApiClient; operatorUrl: string; operatorKey: string }> {
   const child = start(
     STACK_MAIN,
-    ['--port', '0', '--data-dir', join(workDir, 'data'), '--sandbox-host-url', hostUrl, '--sandbox-host-key', HOST_KEY, '--sweep-interval', '0'],
-    // The app below never becomes healthy; steps count as stuck after 1 s once no execution runs.
-    { HEALTH_TIMEOUT_SECONDS: '600', SWEEP_STUCK_AFTER_SECONDS: '1' },
+    ['--port', '0', '--data-dir', join(workDir, 'data'), '--sandbox-host-url', hostUrl, '--sandbox-host-key', HOST_KEY,
+      '--sandbox-host-operator-key', HOST_OPERATOR_KEY, '--sweep-interval', '0'],
+    // The app below never becomes healthy; a record counts as stuck 1 s after no execution runs it.
+    { HEALTH_TIMEOUT_SECONDS: '600', SWEEP_IN_FLIGHT_GRACE_SECONDS: '1' },
   );
   const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/);
-  const state = JSON.parse(await readFile(join(workDir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string; operatorUrl: string };
-  return { child, api: new ApiClient(apiUrl!, state.token), operatorUrl: state.operatorUrl };
+  const state = JSON.parse(await readFile(join(workDir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string; operatorUrl: string; operatorKey: string };
+  return { child, api: new ApiClient(apiUrl!, state.token), operatorUrl: state.operatorUrl, operatorKey: state.operatorKey };
 }
 
 async function hostSandboxes(hostUrl: string): Promise<{ sandboxId: string; metadata: Record<string, string> }[]> {
-  return (await (await fetch(`${hostUrl}/_host/sandboxes`)).json()) as { sandboxId: string; metadata: Record<string, string> }[];
+  const response = await fetch(`${hostUrl}/_host/sandboxes`, { headers: { authorization: `Bearer ${HOST_OPERATOR_KEY}` } });
+  return (await response.json()) as { sandboxId: string; metadata: Record<string, string> }[];
 }
 
 describe('crash of the orchestrator', () => {
   it('leaves no orphaned sandbox and a terminal record with its cause after a restart and one sweep', async () => {
     // Prepare: a sandbox host process, and an orchestrator deploying an app that never gets healthy
     workDir = await mkdtemp(join(tmpdir(), 'coderunner-crash-'));
-    const host = start(HOST_MAIN, ['--port', '0', '--state-dir', join(workDir, 'host'), '--api-key', HOST_KEY]);
+    const host = start(HOST_MAIN, ['--port', '0', '--state-dir', join(workDir, 'host'), '--api-key', HOST_KEY, '--operator-key', HOST_OPERATOR_KEY]);
     const [, hostUrl] = await waitForOutput(host, /listening on (http:\/\/127\.0\.0\.1:\d+)/);
     const first = await startOrchestrator(hostUrl!);
     const accepted = await first.api.deploy({
       projectId: 'crash',
       files: await projectFiles('hello-node'),
-      options: { port: (await freshPort()), startCommand: `node -e "require('http').createServer((q,s)=>{s.statusCode=503;s.end()}).listen(process.env.PORT)"` },
+      options: { port: 3000, startCommand: `node -e "require('http').createServer((q,s)=>{s.statusCode=503;s.end()}).listen(process.env.PORT)"` },
     });
     const midway = await first.api.waitForStatus(accepted.body.deploymentId, ['CHECKING_HEALTH'], 30_000);
 
@@ -72,14 +74,14 @@ describe('crash of the orchestrator', () => {
     await killed;
     const orphanedWhileDown = (await hostSandboxes(hostUrl!)).filter((sandbox) => sandbox.metadata.deploymentId === midway.deploymentId);
     const second = await startOrchestrator(hostUrl!);
-    const sweep = await fetch(`${second.operatorUrl}/sweep`, { method: 'POST' });
+    const sweep = await fetch(`${second.operatorUrl}/sweep`, { method: 'POST', headers: { authorization: `Bearer ${second.operatorKey}` } });
     const report = (await sweep.json()) as { phases: { stuck: { marked: number; killed: number } } };
     const after = await second.api.get(midway.deploymentId);
 
     // Assert
     expect(orphanedWhileDown.map((sandbox) => sandbox.sandboxId)).toEqual([midway.sandboxId]);
     expect(report.phases.stuck).toMatchObject({ marked: 1, killed: 1 });
-    expect(after.body).toMatchObject({ status: 'FAILED', error: { step: 'health', name: 'DeploymentStuckError', message: 'stuck in health' } });
+    expect(after.body).toMatchObject({ status: 'FAILED', error: { step: 'health', name: 'DeploymentStuckError', message: 'stuck in health: no execution runs it' } });
     expect(await hostSandboxes(hostUrl!)).toEqual([]);
   }, 120_000);
 });

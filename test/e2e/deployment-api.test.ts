@@ -4,7 +4,6 @@
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { ApiClient, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
@@ -28,7 +27,7 @@ async function storedDeployments(): Promise<number> {
 }
 
 async function validRequest(overrides: Record<string, unknown> = {}) {
-  return { projectId: 'api-test', files: await projectFiles('hello-node'), options: { port: (await freshPort()), startCommand: 'node server.js' }, ...overrides };
+  return { projectId: 'api-test', files: await projectFiles('hello-node'), options: { port: 3000, startCommand: 'node server.js' }, ...overrides };
 }
 
 describe('authentication and ownership', () => {

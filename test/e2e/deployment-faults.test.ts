@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freshPort, processesMatching } from '../support/local-sandbox-host.ts';
+import { processesMatching } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
@@ -29,7 +29,7 @@ async function deployAndWaitForFailure(options: Record<string, unknown>, files?:
   const accepted = await fixture.api.deploy({
     projectId: 'faulty',
     files: files ?? (await projectFiles('hello-node')),
-    options: { port: (await freshPort()), startCommand: 'node server.js', ...options },
+    options: { startCommand: 'node server.js', ...options },
   });
   expect(accepted.status).toBe(202);
   return fixture.api.waitForStatus(accepted.body.deploymentId, ['FAILED', 'RUNNING']);
@@ -138,7 +138,7 @@ describe('when a step of the saga fails', () => {
 
   it('fails the health step at once when the app exits after starting', async () => {
     const failed = await deployAndWaitForFailure({
-      startCommand: "node -e \"console.error('out of memory, bye'); setTimeout(() => process.exit(2), 800)\"",
+      startCommand: "node -e \"console.error('out of memory, bye'); setTimeout(() => process.exit(2), 2500)\"",
     });
 
     expect(failed.error).toMatchObject({ step: 'health', name: 'AppExitedError' });

@@ -5,7 +5,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
@@ -28,7 +27,7 @@ describe('deploying a project', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'hello-curl',
       files: await projectFiles('hello-node'),
-      options: { port: await freshPort(), startCommand: 'node server.js', env: { GREETING_NAME: 'curl' } },
+      options: { startCommand: 'node server.js', env: { GREETING_NAME: 'curl' } },
     });
     const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
 
@@ -43,7 +42,7 @@ describe('deploying a project', () => {
 
   it('runs a small Node app, serves it, and stops serving it once deleted', async () => {
     // Prepare
-    const port = await freshPort();
+    const port = 3000;
     const files = await projectFiles('hello-node');
 
     // Act
@@ -73,7 +72,7 @@ describe('deploying a project', () => {
 
   it('installs a real dependency with npm inside the sandbox and reaches RUNNING', async () => {
     // Prepare
-    const port = await freshPort();
+    const port = 3000;
 
     // Act: no startCommand: it is inferred from package.json scripts.start
     const accepted = await fixture.api.deploy({
@@ -93,7 +92,7 @@ describe('deploying a project', () => {
 
   it('uploads a project in several batches sized by bytes', async () => {
     // Prepare: 40 files of 40 KB each, against 1 MB batches
-    const port = await freshPort();
+    const port = 3000;
     const filler = 'x'.repeat(40_000);
     const files = [
       ...(await projectFiles('hello-node')),

@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { ApiClient, liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
@@ -23,7 +22,7 @@ afterAll(async () => {
 });
 
 async function deployRunning(projectId: string, extra: Record<string, unknown> = {}, app = 'hello-node', port?: number): Promise<any> {
-  port ??= await freshPort();
+  port ??= 3000;
   const accepted = await fixture.api.deploy({ projectId, files: await projectFiles(app), options: { port, startCommand: 'node server.js' }, ...extra });
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(202);
   const settled = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
@@ -62,7 +61,7 @@ describe('live sandboxes', () => {
 describe('redeploying into a live sandbox', () => {
   it('keeps the sandbox id and serves the new version', async () => {
     // Prepare
-    const port = await freshPort();
+    const port = 3000;
     const first = await deployRunning('redeploy', {}, 'hello-node', port);
 
     // Act
@@ -84,7 +83,7 @@ describe('redeploying into a live sandbox', () => {
 
   it("runs the redeployed app with the redeploy's env, not the first deployment's", async () => {
     // Prepare
-    const port = await freshPort();
+    const port = 3000;
     const first = await deployRunning('redeploy-env', { options: { port, startCommand: 'node server.js', env: { GREETING_NAME: 'first' } } });
 
     // Act
@@ -97,7 +96,7 @@ describe('redeploying into a live sandbox', () => {
   });
 
   it("reuses the caller's live sandbox of the project with reuse: true", async () => {
-    const port = await freshPort();
+    const port = 3000;
     const first = await deployRunning('reuse', {}, 'hello-node', port);
 
     const second = await deployRunning('reuse', { reuse: true }, 'hello-v2', port);
@@ -169,7 +168,7 @@ describe('logs', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'logs',
       files: await projectFiles('hello-node'),
-      options: { port: (await freshPort()), startCommand: 'node server.js', installCommand: 'echo installing things' },
+      options: { port: 3000, startCommand: 'node server.js', installCommand: 'echo installing things' },
     });
     const running = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
 
@@ -206,7 +205,7 @@ describe('history', () => {
     const client = await fixture.apiAs(`history-${Date.now()}`);
     const ids: string[] = [];
     for (const projectId of ['h1', 'h2', 'h1']) {
-      const accepted = await client.deploy({ projectId, files: await projectFiles('hello-node'), options: { port: (await freshPort()), startCommand: 'node server.js' } });
+      const accepted = await client.deploy({ projectId, files: await projectFiles('hello-node'), options: { port: 3000, startCommand: 'node server.js' } });
       ids.push(accepted.body.deploymentId);
       await client.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
     }

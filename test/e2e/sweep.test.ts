@@ -10,8 +10,7 @@ import { MANAGED_BY } from '../../functions/shared/deployments/app-layout.ts';
 import { AgentSphereProvider } from '../../functions/shared/sandbox/agentsphere/index.ts';
 import { createLambdaContext } from '../../infra/local/lambda-context.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
-import { freshPort } from '../support/local-sandbox-host.ts';
-import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
+import { liveSandboxesOf, sandboxesLeftBy, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
@@ -52,7 +51,7 @@ async function deployRunning(projectId = 'sweep'): Promise<any> {
   const accepted = await fixture.api.deploy({
     projectId,
     files: await projectFiles('hello-node'),
-    options: { port: (await freshPort()), startCommand: 'node server.js', timeoutSeconds: 600 },
+    options: { port: 3000, startCommand: 'node server.js', timeoutSeconds: 600 },
   });
   return fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING']);
 }
@@ -130,7 +129,7 @@ describe('the sweep', () => {
     const creating = await fixture.api.deploy({
       projectId: 'racing',
       files: await projectFiles('hello-node'),
-      options: { port: (await freshPort()), startCommand: 'node server.js' },
+      options: { port: 3000, startCommand: 'node server.js' },
     });
     await waitUntil(() => liveSandboxesOf(fixture.stack, creating.body.deploymentId).length === 1);
     expect((await fixture.api.get(creating.body.deploymentId)).body.sandboxId).toBeNull();
@@ -159,7 +158,7 @@ describe('uncatchable failures', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'aborted',
       files: await projectFiles('hello-node'),
-      options: { port: (await freshPort()), startCommand: 'node server.js' },
+      options: { port: 3000, startCommand: 'node server.js' },
     });
     heldUploads.set(accepted.body.deploymentId, new Promise<void>((resolve) => (release = resolve)));
     await fixture.api.waitForStatus(accepted.body.deploymentId, ['UPLOADING']);
@@ -174,7 +173,7 @@ describe('uncatchable failures', () => {
     // Assert
     expect(fixture.stack.stepFunctions.describeExecution(execution!.executionArn!).status).toBe('ABORTED');
     expect(failed.error).toMatchObject({ step: 'upload', name: 'OperatorAbort', message: 'stopped by an operator' });
-    expect(liveSandboxesOf(fixture.stack, accepted.body.deploymentId)).toEqual([]);
+    expect(await sandboxesLeftBy(fixture.stack, accepted.body.deploymentId)).toEqual([]);
   });
 });
 

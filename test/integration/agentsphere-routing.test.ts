@@ -28,7 +28,7 @@ describe('routing the SDK to the local sandbox host', () => {
   });
 
   it('still lets loopback requests through', async () => {
-    const response = await fetch(`${fixture.host.url}/_host/health`);
+    const response = await fetch(`${fixture.host.url}/_host/health`, { headers: { authorization: `Bearer ${fixture.host.operatorKey}` } });
 
     expect(await response.json()).toMatchObject({ ok: true });
   });

@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { DEPLOYMENT_STEPS } from '../../functions/shared/deployments/deployment-status.ts';
-import { buildApp } from '../../infra/cdk/app.ts';
+import { buildApp, STACK_NAME } from '../../infra/cdk/app.ts';
+import { FUNCTION_ACCESS } from '../../infra/cdk/function-access.ts';
+import { JWT_ISSUER_REQUIRED, PLACEHOLDER_JWT_ISSUER } from '../../infra/cdk/jwt-issuer.ts';
 import type { HandlerName } from '../../infra/cdk/handlers.ts';
 import { ROUTES } from '../../infra/cdk/handlers.ts';
 import { applyNagChecks } from '../../infra/cdk/nag-checks.ts';
@@ -25,7 +27,7 @@ const template = Template.fromJSON(synthesized.template);
 const resources = synthesized.template.Resources;
 
 type Resource = { Type: string; Properties?: Record<string, any> };
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
 const functionEntries = Object.entries(synthesized.handlerByLogicalId) as [string, HandlerName][];
 
@@ -210,8 +212,9 @@ describe('the HTTP API', () => {
     expect(jwt).toHaveLength(1);
     expect(jwt[0]!.Properties).toMatchObject({
       IdentitySource: ['$request.header.Authorization'],
-      JwtConfiguration: { Issuer: expect.any(String), Audience: [expect.any(String)] },
+      JwtConfiguration: { Issuer: { Ref: 'JwtIssuer' }, Audience: [expect.any(String)] },
     });
+    expect(synthesized.template.Parameters?.JwtIssuer?.Default).toEqual(expect.stringMatching(/^https:\/\//));
   });
 
   it('has exactly the API routes the handler list declares', () => {
@@ -224,7 +227,11 @@ describe('the HTTP API', () => {
       'GET /deployments/{id}/health',
       'GET /deployments/{id}/logs',
       'POST /deployments/{id}/keepalive',
+      'GET /deployments/{id}/events',
+      'GET /webhook-secret',
+      'POST /webhook-secret/rotate',
       'GET /sandboxes',
+      'GET /quotas',
       'GET /openapi.json',
     ];
 
@@ -443,9 +450,9 @@ describe('least privilege', () => {
     expect(roles).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment'))]);
   });
 
-  it('grants no Scan, DeleteItem or BatchWriteItem on the deployments table (no handler calls them)', () => {
+  it('grants no Scan or BatchWriteItem on the deployments table (no handler calls them)', () => {
     // Prepare
-    const uncalled = /^dynamodb:(Scan|DeleteItem|BatchWriteItem|\*)$/;
+    const uncalled = /^dynamodb:(Scan|BatchWriteItem|\*)$/;
 
     // Act
     const granted = allStatements
@@ -454,6 +461,27 @@ describe('least privilege', () => {
 
     // Assert
     expect(granted).toEqual([]);
+  });
+
+  it('grants DeleteItem on the deployments table only for quota items (giving back a quota slot)', () => {
+    // Prepare
+    const deletes = allStatements.filter(({ statement }) => touches(statement, deploymentsTable) && actionsOf(statement).includes('dynamodb:DeleteItem'));
+
+    // Act
+    const conditions = deletes.map(({ statement }) => statement.Condition);
+
+    // Assert
+    expect(deletes.length).toBeGreaterThan(0);
+    for (const condition of conditions) expect(condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUOTA#*'] } });
+  });
+
+  it('throttles the HTTP API stage and reserves concurrency for the sweep', () => {
+    const resources = synthesized.template.Resources;
+    const stage = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage')!;
+    const sweep = resources[logicalIdOf('sweep')]!;
+
+    expect(stage.Properties!.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
+    expect(sweep.Properties!.ReservedConcurrentExecutions).toBe(1);
   });
 
   it('attaches no AWS managed policy to any role', () => {
@@ -478,6 +506,225 @@ describe('least privilege', () => {
     // Assert
     expect(statements.length).toBeGreaterThan(0);
     expect(wildcards).toEqual([]);
+  });
+});
+
+/** The template of the app built with extra context (a fresh synth, without bundling). */
+function templateWith(context: Record<string, unknown>): { Resources: Record<string, Resource>; Parameters?: Record<string, any>; Rules?: Record<string, any> } {
+  const { app } = buildApp({ bundle: false, context });
+  return app.synth().getStackByName(STACK_NAME).template;
+}
+
+/**
+ * Evaluates a template rule's assertion the way CloudFormation does before a deploy: Ref to a
+ * parameter is its value (here its default), with Fn::Not, Fn::Equals and Fn::Contains.
+ */
+function ruleHolds(assertion: unknown, parameters: Record<string, string>): boolean {
+  const value = (node: any): unknown => {
+    if (typeof node === 'string') return node;
+    if (Array.isArray(node)) return node.map(value);
+    if (node?.Ref) return parameters[node.Ref];
+    if (node?.['Fn::Contains']) return (value(node['Fn::Contains'][0]) as unknown[]).includes(value(node['Fn::Contains'][1]));
+    if (node?.['Fn::Not']) return !value(node['Fn::Not'][0]);
+    if (node?.['Fn::Equals']) return value(node['Fn::Equals'][0]) === value(node['Fn::Equals'][1]);
+    throw new Error(`unsupported rule function ${JSON.stringify(node)}`);
+  };
+  return value(assertion) === true;
+}
+
+function alarmsOf(templateResources: Record<string, Resource>): [string, Resource][] {
+  return Object.entries(templateResources).filter(([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm');
+}
+
+describe('operations', () => {
+  const topics = Object.entries(resources as Record<string, Resource>).filter(([, resource]) => resource.Type === 'AWS::SNS::Topic');
+
+  it('has one alarm topic, encrypted with a rotating key that CloudWatch may use', () => {
+    // Prepare
+    const [[, topic]] = topics as [[string, Resource]];
+
+    // Act
+    const key = resources[referencedId(topic.Properties?.KmsMasterKeyId) ?? '']!;
+    const cloudWatchGrant = (key.Properties!.KeyPolicy.Statement as any[]).find((statement) => statement.Principal?.Service === 'cloudwatch.amazonaws.com');
+
+    // Assert
+    expect(topics).toHaveLength(1);
+    expect(key.Type).toBe('AWS::KMS::Key');
+    expect(key.Properties!.EnableKeyRotation).toBe(true);
+    expect(cloudWatchGrant?.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
+  });
+
+  it.each(['SweepErrorsAlarm', 'OrphansFoundAlarm', 'CleanupDeadLettersAlarm', 'WebhookDeadLettersAlarm'])('notifies the alarm topic from %s', (alarmName) => {
+    // Prepare
+    const [[topicId]] = topics as [[string, Resource]];
+
+    // Act
+    const alarm = alarmsOf(resources).find(([logicalId]) => logicalId.startsWith(alarmName))?.[1];
+
+    // Assert
+    expect(alarm?.Properties?.AlarmActions).toEqual([{ Ref: topicId }]);
+  });
+
+  it('subscribes no email to the alarm topic without the alarmEmail context value', () => {
+    // Prepare: the template of the test run has no alarmEmail
+
+    // Act
+    const subscriptions = Object.values(resources as Record<string, Resource>).filter((resource) => resource.Type === 'AWS::SNS::Subscription');
+
+    // Assert
+    expect(subscriptions).toEqual([]);
+  });
+
+  it('subscribes the alarmEmail context value to the alarm topic by email', () => {
+    // Prepare
+    const withEmail = templateWith({ alarmEmail: 'oncall@example.com' });
+
+    // Act
+    const subscriptions = Object.values(withEmail.Resources).filter((resource) => resource.Type === 'AWS::SNS::Subscription');
+    const [topicId] = Object.entries(withEmail.Resources).find(([, resource]) => resource.Type === 'AWS::SNS::Topic')!;
+
+    // Assert
+    expect(subscriptions.map((subscription) => subscription.Properties)).toEqual([
+      { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: topicId } },
+    ]);
+  });
+
+  it('protects the deployments table from deletion', () => {
+    // Prepare
+    const table = resources[synthesized.logicalIds.deploymentsTable]!;
+
+    // Act
+    const protectedReplicas = (table.Properties!.Replicas as any[]).map((replica) => replica.DeletionProtectionEnabled);
+
+    // Assert
+    expect(protectedReplicas).toEqual([true]);
+  });
+
+  it('refuses a deploy with the placeholder JWT issuer, with a message that says what to set', () => {
+    // Prepare: the test run's template is synthesized without a jwtIssuer
+    const { Parameters = {}, Rules = {} } = synthesized.template;
+    const issuer = Parameters.JwtIssuer?.Default ?? '';
+
+    // Act
+    const failing = Object.values(Rules)
+      .flatMap((rule) => rule.Assertions)
+      .filter((assertion) => !ruleHolds(assertion.Assert, { JwtIssuer: issuer, BootstrapVersion: '99' }));
+
+    // Assert
+    expect(issuer).toBe(PLACEHOLDER_JWT_ISSUER);
+    expect(failing.map((assertion) => assertion.AssertDescription)).toEqual([JWT_ISSUER_REQUIRED]);
+    expect(JWT_ISSUER_REQUIRED).toContain('-c jwtIssuer=');
+  });
+
+  it('deploys with a real JWT issuer given as context', () => {
+    // Prepare
+    const real = templateWith({ jwtIssuer: 'https://issuer.example.org/' });
+    const issuer = real.Parameters?.JwtIssuer?.Default;
+
+    // Act
+    const failing = Object.values(real.Rules ?? {})
+      .flatMap((rule) => rule.Assertions as { Assert: unknown }[])
+      .filter((assertion) => !ruleHolds(assertion.Assert, { JwtIssuer: issuer, BootstrapVersion: '99' }));
+
+    // Assert
+    expect(issuer).toBe('https://issuer.example.org/');
+    expect(failing).toEqual([]);
+  });
+});
+
+describe('lifecycle events', () => {
+  const bus = synthesized.logicalIds.eventBus;
+  const rules = Object.values(resources as Record<string, Resource>).filter((resource) => resource.Type === 'AWS::Events::Rule');
+  const webhookRule = rules.find((rule) => referencedId(rule.Properties?.EventBusName) === bus);
+  const publishers = (Object.keys(FUNCTION_ACCESS) as HandlerName[]).filter((name) => FUNCTION_ACCESS[name].publishesEvents);
+
+  it('has its own event bus', () => {
+    expect(resources[bus]?.Type).toBe('AWS::Events::EventBus');
+  });
+
+  it('publishes from every function that changes a status, and only from those', () => {
+    // Prepare
+    const putsEvents = (name: HandlerName) =>
+      statementsOfFunction(name).some((statement) => actionsOf(statement).includes('events:PutEvents') && touches(statement, bus));
+
+    // Act
+    const granted = functionEntries.map(([, name]) => name).filter(putsEvents).sort();
+
+    // Assert
+    expect(granted).toEqual(
+      ['apiCreateDeployment', 'apiDeleteDeployment', 'create', 'start', 'health', 'kill', 'sweep', 'executionStatusChange'].sort(),
+    );
+    expect(publishers.sort()).toEqual(granted);
+  });
+
+  it.each(publishers)('tells %s the bus name', (name) => {
+    // Prepare
+    const variables = resources[logicalIdOf(name)]!.Properties!.Environment.Variables;
+
+    // Act
+    const busName = variables.EVENT_BUS_NAME;
+
+    // Assert
+    expect(busName).toEqual({ Ref: bus });
+  });
+
+  it('routes status changes of deployments with a callbackUrl to deliver-webhook, with retries and a dead-letter queue', () => {
+    // Prepare
+    const [target] = webhookRule?.Properties?.Targets ?? [];
+
+    // Act
+    const pattern = webhookRule?.Properties?.EventPattern;
+
+    // Assert
+    expect(pattern).toEqual({ source: ['coderunner'], 'detail-type': ['Deployment Status Changed'], detail: { callbackUrl: [{ exists: true }] } });
+    expect(referencedId(target.Arn)).toBe(logicalIdOf('deliverWebhook'));
+    expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: expect.any(Number), MaximumEventAgeInSeconds: expect.any(Number) });
+    expect(resources[referencedId(target.DeadLetterConfig?.Arn) ?? '']?.Type).toBe('AWS::SQS::Queue');
+  });
+
+  it("retries deliver-webhook's failed invocations and then sends them to the same dead-letter queue, which has an alarm", () => {
+    // Prepare
+    const [target] = webhookRule?.Properties?.Targets ?? [];
+    const deadLetters = referencedId(target.DeadLetterConfig?.Arn);
+
+    // Act
+    const invokeConfig = Object.values(resources as Record<string, Resource>).find(
+      (resource) => resource.Type === 'AWS::Lambda::EventInvokeConfig' && referencedId(resource.Properties?.FunctionName) === logicalIdOf('deliverWebhook'),
+    );
+    const alarm = alarmsOf(resources).find(([logicalId]) => logicalId.startsWith('WebhookDeadLettersAlarm'))?.[1];
+
+    // Assert
+    expect(invokeConfig?.Properties?.MaximumRetryAttempts).toBe(2);
+    expect(referencedId(invokeConfig?.Properties?.DestinationConfig?.OnFailure?.Destination)).toBe(deadLetters);
+    expect(JSON.stringify(alarm?.Properties?.Dimensions)).toContain(deadLetters);
+  });
+
+  it('lets only the functions that sign webhooks or show the secret reach the webhook secrets table', () => {
+    // Prepare
+    const secretsTable = synthesized.logicalIds.webhookSecretsTable;
+
+    // Act
+    const roles = [...new Set(allStatements.filter(({ statement }) => touches(statement, secretsTable)).map(({ role }) => role))].sort();
+
+    // Assert
+    expect(roles).toEqual(['apiGetWebhookSecret', 'apiRotateWebhookSecret', 'deliverWebhook'].map((name) => roleOfFunction(logicalIdOf(name as HandlerName))).sort());
+  });
+
+  it.each(['apiGetWebhookSecret', 'apiRotateWebhookSecret', 'deliverWebhook'] as const)('gives %s no access to the deployments table', (name) => {
+    // Prepare
+    const statements = statementsOfFunction(name);
+
+    // Act
+    const onDeployments = statements.filter((statement) => touches(statement, synthesized.logicalIds.deploymentsTable));
+
+    // Assert
+    expect(onDeployments).toEqual([]);
+  });
+
+  it('protects the webhook secrets table from deletion and keeps its point-in-time recovery', () => {
+    const table = resources[synthesized.logicalIds.webhookSecretsTable]!;
+
+    expect(table.Properties!.Replicas[0]).toMatchObject({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
   });
 });
 

@@ -64,7 +64,7 @@ function newDeployment(overrides: Partial<NewDeployment> = {}): NewDeployment {
 
 /** Creates a deployment and walks it along the saga path up to `status`. */
 async function deploymentIn(repo: DynamoDbDeploymentRepository, status: DeploymentStatus, overrides: Partial<NewDeployment> = {}): Promise<Deployment> {
-  const path: DeploymentStatus[] = ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING'];
+  const path: DeploymentStatus[] = ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING', 'STOPPING'];
   let deployment = await repo.create(newDeployment(overrides));
   for (const next of path.slice(1, path.indexOf(status) + 1)) {
     const changes = next === 'UPLOADING' ? { sandboxId: `sbx-${deployment.deploymentId}`, expiresAt: '2030-01-01T01:00:00.000Z' } : {};
@@ -219,9 +219,9 @@ describe('transitions', () => {
 
 describe('concurrent writers', () => {
   it.each([
-    ['CREATING', 'TERMINATED', 'FAILED', 'a caller terminates while the cleanup fails it'],
-    ['CHECKING_HEALTH', 'RUNNING', 'FAILED', 'the health check succeeds while the cleanup fails it'],
-    ['RUNNING', 'EXPIRED', 'LOST', 'the sweep expires it while another sweep finds it lost'],
+    ['STOPPING', 'TERMINATED', 'FAILED', 'a caller terminates while the cleanup fails it'],
+    ['RUNNING', 'STOPPING', 'LOST', 'the sweep starts expiring it while another sweep finds it lost'],
+    ['RUNNING', 'TERMINATED', 'LOST', 'a redeploy takes it over while the sweep finds it lost'],
   ] as const)('from %s, racing %s against %s: exactly one wins (%s)', async (from, oneTarget, otherTarget, _why) => {
     // Prepare: several deployments, so that both orders of arrival get a chance
     const repo = repository();
@@ -248,15 +248,15 @@ describe('concurrent writers', () => {
     }
   });
 
-  it('a terminate racing the saga moving CREATING to UPLOADING always ends TERMINATED', async () => {
-    // Prepare: TERMINATED may follow UPLOADING, so the saga's write only loses if it comes second
+  it('a stop racing the saga moving CREATING to UPLOADING always ends STOPPING', async () => {
+    // Prepare: STOPPING may follow UPLOADING, so the saga's write only loses if it comes second
     const repo = repository();
     const deployments = await Promise.all(Array.from({ length: 8 }, () => deploymentIn(repo, 'CREATING')));
 
     // Act
     const races = await Promise.all(
       deployments.map(({ deploymentId }) =>
-        settledRace(repo.transition(deploymentId, 'TERMINATED'), repo.transition(deploymentId, 'UPLOADING', { sandboxId: 'sbx-race' })),
+        settledRace(repo.transition(deploymentId, 'STOPPING'), repo.transition(deploymentId, 'UPLOADING', { sandboxId: 'sbx-race' })),
       ),
     );
 
@@ -265,9 +265,9 @@ describe('concurrent writers', () => {
       const [terminate, upload] = outcomes as [PromiseSettledResult<Deployment>, PromiseSettledResult<Deployment>];
       const final = await repo.get(deployments[index]!.deploymentId);
       expect(terminate.status).toBe('fulfilled');
-      expect(final!.status).toBe('TERMINATED');
+      expect(final!.status).toBe('STOPPING');
       if (upload.status === 'rejected') {
-        expect(upload.reason).toMatchObject({ name: 'IllegalTransitionError', from: 'TERMINATED', to: 'UPLOADING' });
+        expect(upload.reason).toMatchObject({ name: 'IllegalTransitionError', from: 'STOPPING', to: 'UPLOADING' });
         expect(final!.timestamps.UPLOADING).toBeUndefined();
       } else {
         expect(final!.timestamps.UPLOADING).toBeDefined();
@@ -332,7 +332,8 @@ describe('the active-by-expiry index', () => {
     const { deploymentId } = await deploymentIn(repo, 'RUNNING');
     expect(await activeIds(repo, AFTER_EXPIRY)).toContain(deploymentId);
 
-    // Act
+    // Act: EXPIRED comes after STOPPING (its sandbox killed); TERMINATED (handed on) and LOST directly
+    if (terminal === 'EXPIRED') await repo.transition(deploymentId, 'STOPPING');
     await repo.transition(deploymentId, terminal);
 
     // Assert
@@ -345,6 +346,7 @@ describe('the active-by-expiry index', () => {
     const { deploymentId } = await deploymentIn(repo, 'STARTING');
 
     // Act
+    await repo.transition(deploymentId, 'STOPPING');
     await repo.transition(deploymentId, 'FAILED', { error: { step: 'start', name: 'StartFailedError', message: 'exited' } });
 
     // Assert

@@ -11,7 +11,6 @@ import type { Deployment } from '../../functions/shared/deployments/deployment.t
 import type { StagedBatchRef } from '../../functions/shared/deployments/ports.ts';
 import type { LocalLambdaHandler } from '../../infra/local/step-functions/local-step-functions.ts';
 import { createLambdaContext } from '../../infra/local/lambda-context.ts';
-import { freshPort } from '../support/local-sandbox-host.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { projectFiles } from '../support/project-files.ts';
 
@@ -49,7 +48,7 @@ async function deployHelloNode(projectId: string): Promise<Deployment> {
   const accepted = await fixture.api.deploy({
     projectId,
     files: await projectFiles('hello-node'),
-    options: { port: (await freshPort()), startCommand: 'node server.js' },
+    options: { port: 3000, startCommand: 'node server.js' },
   });
   expect(accepted.status).toBe(202);
   const view = await fixture.api.waitForStatus(accepted.body.deploymentId, ['RUNNING', 'FAILED']);
@@ -163,7 +162,7 @@ describe('re-running the start step after it succeeded', () => {
     const accepted = await fixture.api.deploy({
       projectId: 'start-retried',
       files: await projectFiles('hello-node'),
-      options: { port: (await freshPort()), startCommand: 'node server.js' },
+      options: { port: 3000, startCommand: 'node server.js' },
     });
     const { deploymentId } = accepted.body as { deploymentId: string };
     healthGates.set(deploymentId, gate.promise);

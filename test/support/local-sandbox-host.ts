@@ -5,18 +5,17 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type AddressInfo } from 'node:net';
 import { routeAgentSphereToLocalHost } from '../../infra/local/agentsphere-routing.ts';
-import { startSandboxHost, type SandboxHost } from '../../infra/local/sandbox-host/sandbox-host.ts';
+import { startSandboxHost, type SandboxHost, type SandboxHostOptions } from '../../infra/local/sandbox-host/sandbox-host.ts';
 
 export interface LocalHostFixture {
   host: SandboxHost;
   stop(): Promise<void>;
 }
 
-export async function startLocalHostFixture(): Promise<LocalHostFixture> {
+export async function startLocalHostFixture(options: Omit<SandboxHostOptions, 'stateDir'> = {}): Promise<LocalHostFixture> {
   const stateDir = await mkdtemp(join(tmpdir(), 'coderunner-host-'));
-  const host = await startSandboxHost({ stateDir });
+  const host = await startSandboxHost({ stateDir, ...options });
   const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });
   return {
     host,
@@ -37,16 +36,4 @@ export async function processesMatching(marker: string): Promise<number[]> {
     if (commandLine.replaceAll('\0', ' ').includes(marker)) found.push(Number(entry));
   }
   return found;
-}
-
-/**
- * A free port for an app inside a sandbox. Sandboxes share the host network for now, so ports
- * must not clash across test files running at once: the kernel picks one that nothing listens on.
- */
-export async function freshPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '0.0.0.0', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -8,6 +8,10 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 
 export const TEST_ENVIRONMENT = {
   HEALTH_TIMEOUT_SECONDS: '5',
+  // Tests deploy many times a minute as one user; the quota tests set their own limits.
+  QUOTA_LIVE_SANDBOXES: '1000',
+  QUOTA_DEPLOYMENTS_IN_FLIGHT: '1000',
+  QUOTA_DEPLOYMENTS_PER_MINUTE: '100000',
   // Handlers' own logs would drown the test report; the assertions read the recorded state.
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
@@ -91,6 +95,16 @@ export async function startStackFixture(options: LocalStackOptions = {}): Promis
   });
   const apiAs = async (userId: string) => new ApiClient(stack.apiUrl, await stack.issueToken(userId));
   return { stack, api: await apiAs('test-user'), apiAs, stop: () => stack.stop() };
+}
+
+/**
+ * Sandboxes the local host still runs for a deployment once its cleanup had time to finish:
+ * cleanup records FAILED first and kills after, so this polls until none is left or the deadline.
+ */
+export async function sandboxesLeftBy(stack: LocalStack, deploymentId: string, timeoutMs = 10_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (liveSandboxesOf(stack, deploymentId).length > 0 && Date.now() < deadline) await sleep(20);
+  return liveSandboxesOf(stack, deploymentId);
 }
 
 /** Sandboxes the local host still runs for a deployment. */

@@ -9,7 +9,16 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCom
 import type { Deployment } from '../deployments/deployment.ts';
 import { IN_FLIGHT_STATUSES, isLegalTransition, isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../deployments/errors.ts';
-import type { DeploymentPage, DeploymentRepository, ExpectedState, NewDeployment, OwnerQuery, SweepBookkeeping, TransitionChanges } from '../deployments/ports.ts';
+import type {
+  DeploymentPage,
+  DeploymentRepository,
+  ExpectedState,
+  NewDeployment,
+  OwnerQuery,
+  SandboxOwnership,
+  SweepBookkeeping,
+  TransitionChanges,
+} from '../deployments/ports.ts';
 
 /** Index names and key attributes; the CDK stack declares the same. */
 export const DEPLOYMENTS_TABLE_KEYS = {
@@ -19,6 +28,7 @@ export const DEPLOYMENTS_TABLE_KEYS = {
   byOwnerProjectIndex: 'byOwnerProject',
   activeByExpiryIndex: 'activeByExpiry',
   inFlightIndex: 'inFlight',
+  activeByOwnerIndex: 'activeByOwner',
   timeToLive: 'ttl',
 } as const;
 
@@ -34,7 +44,9 @@ interface PageOptions {
 
 /** Pages one filtered listing reads at most before answering with a token. */
 const MAX_FILTERED_PAGES = 10;
-const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition', 'inFlightPartition', 'stepStartedAt'];
+const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition', 'activeOwner', 'inFlightPartition', 'stepStartedAt'];
+/** Ownership items outlive their sandbox by this much (for the sweep and for support), then expire. */
+const OWNERSHIP_RETENTION_SECONDS = 7 * 24 * 3600;
 
 export interface DynamoDbDeploymentRepositoryOptions {
   client: DynamoDBClient;
@@ -42,7 +54,7 @@ export interface DynamoDbDeploymentRepositoryOptions {
   now?: () => Date;
 }
 
-export class DynamoDbDeploymentRepository implements DeploymentRepository, SweepBookkeeping {
+export class DynamoDbDeploymentRepository implements DeploymentRepository, SweepBookkeeping, SandboxOwnership {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
@@ -68,8 +80,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
         Item: {
           ...keysOf(record),
           ...inFlightKeys(record.status, now),
-          // A redeploy starts with the live sandbox it took over.
-          ...(record.sandboxId ? { activePartition: ACTIVE_PARTITION } : {}),
+          ...(record.sandboxId ? activeKeys(record.userId) : {}),
           ...record,
         },
         ConditionExpression: 'attribute_not_exists(pk)',
@@ -86,7 +97,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
   }
 
   async transition(deploymentId: string, to: DeploymentStatus, changes: TransitionChanges = {}): Promise<Deployment> {
-    const update = this.#statusUpdate(to, changes);
+    const update = this.#statusUpdate(to, changes, await this.#ownerOfRecord(deploymentId, changes));
     const predecessors = legalPredecessors(to);
     const allowed = predecessors.map((status, index) => update.value(`from${index}`, status));
     try {
@@ -111,7 +122,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
 
   async transitionFrom(deploymentId: string, expected: ExpectedState, to: DeploymentStatus, changes: TransitionChanges = {}): Promise<Deployment | undefined> {
     if (!isLegalTransition(expected.status, to)) return undefined;
-    const update = this.#statusUpdate(to, changes);
+    const update = this.#statusUpdate(to, changes, await this.#ownerOfRecord(deploymentId, changes));
     const condition = `#status = ${update.value('expectedStatus', expected.status)} AND #version = ${update.value('expectedVersion', expected.version)}`;
     try {
       const { Attributes } = await this.#documents.send(
@@ -124,12 +135,18 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     }
   }
 
-  #statusUpdate(to: DeploymentStatus, changes: TransitionChanges): UpdateBuilder {
+  /** The record's owner, needed only when a write starts naming a sandbox (for the active-by-owner index). */
+  async #ownerOfRecord(deploymentId: string, changes: TransitionChanges): Promise<string | undefined> {
+    if (!changes.sandboxId) return undefined;
+    return (await this.get(deploymentId))?.userId;
+  }
+
+  #statusUpdate(to: DeploymentStatus, changes: TransitionChanges, userId: string | undefined): UpdateBuilder {
     const now = this.#now().toISOString();
     const update = new UpdateBuilder(now);
     update.set('status', to);
     update.setNested('timestamps', to, now);
-    applyChanges(update, changes, to);
+    applyChanges(update, changes, to, userId);
     if (IN_FLIGHT_STATUSES.has(to)) update.set('stepStartedAt', now);
     else {
       update.remove('inFlightPartition');
@@ -140,7 +157,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
 
   async update(deploymentId: string, changes: TransitionChanges): Promise<Deployment> {
     const update = new UpdateBuilder(this.#now().toISOString());
-    applyChanges(update, changes);
+    applyChanges(update, changes, undefined, await this.#ownerOfRecord(deploymentId, changes));
     try {
       const { Attributes } = await this.#documents.send(
         new UpdateCommand({
@@ -202,6 +219,66 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     return { items, ...(nextToken ? { nextToken } : {}) };
   }
 
+  async listActiveByOwner(userId: string, options: Omit<OwnerQuery, 'statuses'> = {}): Promise<DeploymentPage> {
+    const owner = ownerKey(userId);
+    const project = options.projectId;
+    // A caller has few live sandboxes (a quota bounds them): filtering by project here is cheap.
+    return this.#query({
+      IndexName: DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex,
+      KeyConditionExpression: 'activeOwner = :owner',
+      ...(project !== undefined ? { FilterExpression: 'projectId = :project' } : {}),
+      ExpressionAttributeValues: { ':owner': owner, ...(project !== undefined ? { ':project': project } : {}) },
+      ScanIndexForward: false,
+      Limit: options.limit ?? 50,
+      ExclusiveStartKey: decodeToken(options.nextToken, { activeOwner: owner }),
+    });
+  }
+
+  async ownerOf(sandboxId: string): Promise<string | undefined> {
+    const { Item } = await this.#documents.send(
+      new GetCommand({ TableName: this.#tableName, Key: ownershipKey(sandboxId), ConsistentRead: true }),
+    );
+    return typeof Item?.owner === 'string' ? Item.owner : undefined;
+  }
+
+  async recordOwner(sandboxId: string, deploymentId: string, expiresAt: string): Promise<void> {
+    const ttl = Math.floor(new Date(expiresAt).getTime() / 1000) + OWNERSHIP_RETENTION_SECONDS;
+    try {
+      await this.#documents.send(
+        new PutCommand({
+          TableName: this.#tableName,
+          Item: { ...ownershipKey(sandboxId), owner: deploymentId, creator: deploymentId, ttl },
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': deploymentId },
+        }),
+      );
+    } catch (error) {
+      // Owned already (a redeploy took it over): the creator does not take it back.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async handOver(sandboxId: string, from: string, to: string): Promise<boolean> {
+    try {
+      await this.#documents.send(
+        new UpdateCommand({
+          TableName: this.#tableName,
+          Key: ownershipKey(sandboxId),
+          UpdateExpression: 'SET #owner = :to, previousOwner = :from',
+          // A sandbox without an item is its creator's: the first redeploy writes the item.
+          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :from',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':from': from, ':to': to },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async listActiveExpiringBefore(before: Date, options: PageOptions = {}): Promise<DeploymentPage> {
     return this.#sparseIndexBefore(DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex, 'activePartition', ACTIVE_PARTITION, 'expiresAt', before, options);
   }
@@ -261,10 +338,24 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
   }
 }
 
-function applyChanges(update: UpdateBuilder, changes: TransitionChanges, to?: DeploymentStatus): void {
+function applyChanges(update: UpdateBuilder, changes: TransitionChanges, to?: DeploymentStatus, userId?: string): void {
   for (const [name, value] of Object.entries(changes)) if (value !== undefined) update.set(name, value);
-  if (to && isTerminal(to)) update.remove('activePartition');
-  else if (changes.sandboxId) update.set('activePartition', ACTIVE_PARTITION);
+  if (to && isTerminal(to)) {
+    update.remove('activePartition');
+    update.remove('activeOwner');
+  } else if (changes.sandboxId) {
+    update.set('activePartition', ACTIVE_PARTITION);
+    if (userId) update.set('activeOwner', ownerKey(userId));
+  }
+}
+
+/** Sparse keys of a record with a live sandbox: the sweep's expiry index and its owner's live list. */
+function activeKeys(userId: string) {
+  return { activePartition: ACTIVE_PARTITION, activeOwner: ownerKey(userId) };
+}
+
+function ownershipKey(sandboxId: string) {
+  return { pk: `SANDBOX#${sandboxId}`, sk: 'OWNER' };
 }
 
 /** Collects SET/REMOVE clauses with placeholder names and values; always bumps the version. */

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { deploymentRequestSchema } from '../deployments/deployment-request.ts';
+import { DEPLOYMENT_STATUSES } from '../deployments/deployment-status.ts';
 import { buildPlanSchema } from './plan-schema.ts';
 import { keepaliveBody, listDeploymentsQuery, listSandboxesQuery, logsQuery } from './query-schemas.ts';
 
@@ -56,6 +57,7 @@ export function openApiDocument(): JsonSchema {
             progress: { type: 'object', properties: { filesUploaded: { type: 'integer' }, filesTotal: { type: 'integer' }, batchesTotal: { type: 'integer' } } },
             plan: { oneOf: [{ $ref: '#/components/schemas/BuildPlan' }, { type: 'null' }] },
             timestamps: { type: 'object', additionalProperties: { type: 'string' } },
+            callbackUrl: { type: ['string', 'null'], description: 'Where each status change is POSTed as a signed webhook' },
           },
         },
         Sandbox: {
@@ -68,6 +70,38 @@ export function openApiDocument(): JsonSchema {
             url: { type: ['string', 'null'] },
             createdAt: { type: 'string' },
             expiresAt: { type: ['string', 'null'] },
+          },
+        },
+        DeploymentEvent: {
+          type: 'object',
+          description:
+            'A status change ("Deployment Status Changed"). The same object is the detail of the EventBridge event and the body of the webhook. ' +
+            'Delivery is at least once: dedupe by eventId; order by time.',
+          properties: {
+            eventId: { type: 'string', description: '<deploymentId>:<status>: a status is entered at most once' },
+            deploymentId: { type: 'string' },
+            userId: { type: 'string' },
+            projectId: { type: 'string' },
+            status: { type: 'string', enum: [...DEPLOYMENT_STATUSES] },
+            previousStatus: { type: ['string', 'null'] },
+            step: { type: ['string', 'null'], description: 'The saga step, or for FAILED the step that failed' },
+            sandboxId: { type: ['string', 'null'] },
+            url: { type: ['string', 'null'], description: 'The app URL, once RUNNING' },
+            error: { type: ['object', 'null'], properties: { step: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' } } },
+            replacedBy: { type: ['string', 'null'] },
+            version: { type: 'integer' },
+            time: { type: 'string', format: 'date-time' },
+          },
+        },
+        WebhookSecret: {
+          type: 'object',
+          description:
+            'Signs webhooks: X-CodeRunner-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">. ' +
+            'Accept a delivery when any v1 matches and t is within 5 minutes of your clock.',
+          properties: {
+            secret: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
+            previousSecretValidUntil: { type: ['string', 'null'], format: 'date-time', description: 'After a rotation, the previous secret also signs until then' },
           },
         },
         LogLine: {
@@ -124,6 +158,31 @@ export function openApiDocument(): JsonSchema {
           parameters: [idParameter],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/KeepaliveRequest' } } } },
           responses: { '200': jsonResponse('The deployment with its new expiry', '#/components/schemas/Deployment'), '400': errorResponse('Out of bounds'), '409': errorResponse('No live sandbox'), ...common },
+        },
+      },
+      '/deployments/{id}/events': {
+        get: {
+          summary: 'The deployment\'s status changes, oldest first (kept 30 days)',
+          parameters: [idParameter],
+          responses: {
+            '200': {
+              description: 'Events',
+              content: { 'application/json': { schema: { type: 'object', properties: { items: { type: 'array', items: { $ref: '#/components/schemas/DeploymentEvent' } } } } } },
+            },
+            ...common,
+          },
+        },
+      },
+      '/webhook-secret': {
+        get: {
+          summary: 'The caller\'s webhook signing secret (made on first use)',
+          responses: { '200': jsonResponse('The secret', '#/components/schemas/WebhookSecret'), '401': common['401'] },
+        },
+      },
+      '/webhook-secret/rotate': {
+        post: {
+          summary: 'Replace the webhook signing secret; the previous one keeps signing for 24 hours',
+          responses: { '200': jsonResponse('The new secret', '#/components/schemas/WebhookSecret'), '409': errorResponse('Rotated concurrently; retry'), '401': common['401'] },
         },
       },
       '/sandboxes': {

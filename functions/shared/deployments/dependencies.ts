@@ -1,5 +1,5 @@
 import type { SandboxProvider } from '../sandbox/sandbox-provider.ts';
-import type { DeploymentRepository, FileStaging, LogArchive, Workflows } from './ports.ts';
+import type { DeploymentRepository, FileStaging, LogArchive, QuotaStore, SandboxOwnership, Workflows } from './ports.ts';
 
 /** Everything deployment code talks to, handed in by the composition root. */
 export interface DeploymentDependencies {
@@ -8,6 +8,8 @@ export interface DeploymentDependencies {
   staging: FileStaging;
   workflows: Workflows;
   logArchive: LogArchive;
+  ownership: SandboxOwnership;
+  quotas: QuotaStore;
   now?: () => Date;
 }
 

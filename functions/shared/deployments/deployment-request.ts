@@ -5,6 +5,7 @@
 import { posix } from 'node:path';
 import { z } from 'zod';
 import { healthPathProblem } from './health-path.ts';
+import { callbackUrlProblem, DEFAULT_CALLBACK_URL_POLICY, type CallbackUrlPolicy } from '../webhooks/callback-url.ts';
 
 export interface DeploymentLimits {
   maxFiles: number;
@@ -36,7 +37,8 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMITS) {
+/** `callbackUrls`: which webhook targets a request may name (loopback only where configured). */
+export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMITS, callbackUrls: CallbackUrlPolicy = DEFAULT_CALLBACK_URL_POLICY) {
   const file = z.strictObject({
     path: z.string().min(1, 'must not be empty').max(limits.maxPathLength, `must be at most ${limits.maxPathLength} characters`),
     content: z.string(),
@@ -83,6 +85,15 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
       .min(limits.minTimeoutSeconds, `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds}`)
       .max(limits.maxTimeoutSeconds, `must be between ${limits.minTimeoutSeconds} and ${limits.maxTimeoutSeconds}`)
       .default(3600),
+    /** Each status change is POSTed here, signed with the caller's webhook secret. */
+    callbackUrl: z
+      .string()
+      .superRefine((url, context) => {
+        const problem = callbackUrlProblem(url, callbackUrls);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
+      .describe('https URL, no userinfo, not a loopback, link-local, private or metadata address: each status change is POSTed to it, signed')
+      .optional(),
   });
   return z
     .strictObject({

@@ -1,7 +1,8 @@
 /**
  * A deployment's life: the saga moves it forward one step at a time; any step can fail it; a
- * caller can terminate it; the sweep can expire it or find its sandbox lost. Terminal states
- * never change again.
+ * caller can terminate it; the sweep can expire it or find its sandbox lost. Ending it (failing,
+ * terminating, expiring) passes through STOPPING while its sandbox is killed, so a terminal
+ * status always means the sandbox is gone. Terminal states never change again.
  */
 export const DEPLOYMENT_STATUSES = [
   'PENDING',
@@ -10,6 +11,7 @@ export const DEPLOYMENT_STATUSES = [
   'STARTING',
   'CHECKING_HEALTH',
   'RUNNING',
+  'STOPPING',
   'FAILED',
   'TERMINATED',
   'EXPIRED',
@@ -20,11 +22,20 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
 
-/** The saga is still working on these: a record that stays in one too long is stuck. */
-export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
+/**
+ * Someone is working on these (the saga, or an ending under way): a record that stays in one
+ * while nothing moves it on is stuck, and the sweep finishes it.
+ */
+export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'STOPPING']);
+
+/** The saga's own statuses before RUNNING (what counts against "deployments in flight"). */
+export const SAGA_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
 
 /** Statuses in which a sandbox may exist and costs money. */
-export const ACTIVE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']);
+export const ACTIVE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING', 'STOPPING']);
+
+/** The terminal statuses an ending passes STOPPING on its way to. */
+export type EndStatus = Extract<DeploymentStatus, 'FAILED' | 'TERMINATED' | 'EXPIRED'>;
 
 /** The saga's steps, as recorded in a failure and shown as "current step". */
 export const DEPLOYMENT_STEPS = ['create', 'upload', 'start', 'health'] as const;
@@ -39,13 +50,15 @@ export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> =
 };
 
 const LEGAL_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
-  PENDING: ['CREATING', 'FAILED', 'TERMINATED'],
-  // A sandbox can reach the end of its lifetime at any step (the sweep records it).
-  CREATING: ['UPLOADING', 'FAILED', 'TERMINATED', 'EXPIRED'],
-  UPLOADING: ['STARTING', 'FAILED', 'TERMINATED', 'EXPIRED'],
-  STARTING: ['CHECKING_HEALTH', 'FAILED', 'TERMINATED', 'EXPIRED'],
-  CHECKING_HEALTH: ['RUNNING', 'FAILED', 'TERMINATED', 'EXPIRED'],
-  RUNNING: ['TERMINATED', 'EXPIRED', 'LOST'],
+  PENDING: ['CREATING', 'STOPPING'],
+  CREATING: ['UPLOADING', 'STOPPING'],
+  UPLOADING: ['STARTING', 'STOPPING'],
+  STARTING: ['CHECKING_HEALTH', 'STOPPING'],
+  CHECKING_HEALTH: ['RUNNING', 'STOPPING'],
+  // A redeploy hands the sandbox on (TERMINATED, nothing to kill); a vanished sandbox is LOST.
+  RUNNING: ['STOPPING', 'TERMINATED', 'LOST'],
+  // The sandbox is killed; then the ending is recorded.
+  STOPPING: ['FAILED', 'TERMINATED', 'EXPIRED'],
   FAILED: [],
   TERMINATED: [],
   EXPIRED: [],

@@ -21,6 +21,8 @@ export function deploymentView(deployment: Deployment, basePath = '') {
     expiresAt: deployment.expiresAt ?? null,
     redeployOf: deployment.reusedFrom?.deploymentId ?? null,
     replacedBy: deployment.replacedBy ?? null,
+    /** Where each status change is POSTed (GET /deployments/{id}/events lists them too). */
+    callbackUrl: deployment.callbackUrl ?? null,
     timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
     links: { self },
   };

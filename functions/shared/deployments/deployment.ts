@@ -1,4 +1,4 @@
-import type { DeploymentStatus, DeploymentStep } from './deployment-status.ts';
+import type { DeploymentStatus, DeploymentStep, EndStatus } from './deployment-status.ts';
 import type { BuildPlan } from './build-plan/build-plan.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
@@ -45,11 +45,22 @@ export interface Deployment {
   appPid?: number;
   healthDeadline?: string;
   executionArn?: string;
-  /** A redeploy: the deployment whose live sandbox this one took over, and the app it replaces. */
-  reusedFrom?: { deploymentId: string; appPid?: number };
+  /**
+   * A redeploy: the deployment whose live sandbox this one takes over, that sandbox, and the app
+   * it replaces. The record names the sandbox as its own (`sandboxId`) only once it took it over.
+   */
+  reusedFrom?: { deploymentId: string; sandboxId: string; expiresAt?: string; appPid?: number };
+  /** The quota slots it holds, given back when it ends (and the in-flight one when it runs). */
+  quotaSlots?: { liveSandboxes?: number; deploymentsInFlight?: number };
+  /** When its sandbox was created (a redeploy keeps the first one's): bounds its lifetime. */
+  sandboxCreatedAt?: string;
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;
+  /** While STOPPING: the status it ends in once its sandbox is gone. */
+  ending?: { to: EndStatus };
+  /** Where each status change is POSTed as a signed webhook (options.callbackUrl of the request). */
+  callbackUrl?: string;
   /** When each status was entered. */
   timestamps: Partial<Record<DeploymentStatus, string>>;
   createdAt: string;

@@ -129,3 +129,20 @@ export class LifetimeOutOfBoundsError extends DeploymentError {
     this.name = 'LifetimeOutOfBoundsError';
   }
 }
+
+/** A user reached one of their quotas; the API answers 429 with Retry-After. */
+export class QuotaExceededError extends DeploymentError {
+  readonly quota: string;
+  readonly used: number;
+  readonly limit: number;
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, details: { quota: string; used: number; limit: number; retryAfterSeconds: number }) {
+    super(message);
+    this.name = 'QuotaExceededError';
+    this.quota = details.quota;
+    this.used = details.used;
+    this.limit = details.limit;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+  }
+}

@@ -5,12 +5,13 @@
 import type { Deployment } from './deployment.ts';
 import type { DeploymentStatus } from './deployment-status.ts';
 import type { LogEntry } from './logs/log-entry.ts';
+import type { QuotaLimits, SlotQuota } from './quotas/quota-limits.ts';
 
 export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps' | 'updatedAt' | 'batchProgress'> {}
 
 /** Fields a status change (or a plain update) may set along with it. */
 export type TransitionChanges = Partial<
-  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan'>
+  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan' | 'quotaSlots' | 'sandboxCreatedAt' | 'ending'>
 >;
 
 export interface OwnerQuery {
@@ -53,10 +54,54 @@ export interface DeploymentRepository {
   recordBatch(deploymentId: string, index: number, files: number): Promise<void>;
   /** A caller's deployments, newest first, optionally of one project and in some statuses. */
   listByOwner(userId: string, options?: OwnerQuery): Promise<DeploymentPage>;
+  /** A caller's deployments that may have a live sandbox, newest first (a sparse index: never their history). */
+  listActiveByOwner(userId: string, options?: Omit<OwnerQuery, 'statuses'>): Promise<DeploymentPage>;
   /** Deployments with a live sandbox whose expiry is before `before`, soonest first. */
   listActiveExpiringBefore(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
   /** Deployments the saga works on whose current step started before `before`, oldest first. */
   listInFlightSince(before: Date, options?: { limit?: number; nextToken?: string }): Promise<DeploymentPage>;
+}
+
+/**
+ * Which deployment a sandbox belongs to now. A sandbox starts with the deployment that created
+ * it; a redeploy takes it over in one conditional write (the commit point of a redeploy). Only a
+ * sandbox's owner may kill it.
+ */
+export interface SandboxOwnership {
+  /** The owning deployment, or undefined when none was recorded (then its creator, from its metadata, owns it). */
+  ownerOf(sandboxId: string): Promise<string | undefined>;
+  /** Records the creator as the owner; a no-op when the sandbox already has one. */
+  recordOwner(sandboxId: string, deploymentId: string, expiresAt: string): Promise<void>;
+  /** Moves the sandbox from `from` to `to`; false when `from` does not own it (any more). */
+  handOver(sandboxId: string, from: string, to: string): Promise<boolean>;
+}
+
+/** One held unit of a counted quota: slot `slot` of `quota`, held by a deployment. */
+export interface HeldSlot {
+  quota: SlotQuota;
+  slot: number;
+  holder: string;
+  /** ISO time the holder took it. */
+  heldAt: string;
+}
+
+/**
+ * Per-user quotas with conditional writes only (no transactions): a counted quota is `limit`
+ * slots that a deployment takes one of and gives back; starts are counted per minute.
+ */
+export interface QuotaStore {
+  /** The limits an operator set for this user, if any. */
+  limitsOverride(userId: string): Promise<Partial<QuotaLimits> | undefined>;
+  /** Takes a free slot below `limit` for the deployment; undefined when all are held. */
+  takeSlot(userId: string, quota: SlotQuota, limit: number, holder: string): Promise<number | undefined>;
+  /** Gives the slot back if `holder` holds it; idempotent. */
+  releaseSlot(userId: string, quota: SlotQuota, slot: number, holder: string): Promise<void>;
+  /** Moves a held slot from one deployment to another (a redeploy keeps the sandbox it took over). */
+  transferSlot(userId: string, quota: SlotQuota, slot: number, from: string, to: string): Promise<boolean>;
+  heldSlots(userId: string, quota?: SlotQuota): Promise<HeldSlot[]>;
+  /** Counts one start in `minute` if fewer than `limit` were counted; answers whether it counted and how many there are. */
+  countStart(userId: string, minute: string, limit: number): Promise<{ counted: boolean; count: number }>;
+  startsIn(userId: string, minute: string): Promise<number>;
 }
 
 /** What the sweep keeps between and during runs. */

@@ -8,7 +8,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { z } from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, SandboxNotReusableError } from '../deployments/errors.ts';
+import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, QuotaExceededError, SandboxNotReusableError } from '../deployments/errors.ts';
+import { withInvocationDeadline } from '../runtime/invocation-deadline.ts';
 import { logger, metrics } from '../runtime/observability.ts';
 
 export type ApiEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
@@ -59,7 +60,7 @@ export function problemResponse(error: unknown, requestId: string): ApiResult {
   // The sandbox provider's own trouble: retryable answers, not our 500.
   if (name === 'SandboxRateLimitedError') return json(503, { message: 'the sandbox provider is rate limiting; retry shortly' }, { 'retry-after': '5' });
   if (name === 'SandboxUnavailableError') return json(502, { message: 'the sandbox provider is unavailable; retry shortly' });
-  if (name === 'SandboxTimeoutError') return json(504, { message: 'the sandbox did not answer in time' });
+  if (name === 'SandboxTimeoutError' || name === 'SandboxDeadlineError') return json(504, { message: 'the sandbox did not answer in time' });
   if (name === 'IdempotencyValidationError') {
     return json(422, { message: 'this Idempotency-Key was used before with a different request body' });
   }
@@ -67,6 +68,10 @@ export function problemResponse(error: unknown, requestId: string): ApiResult {
     return json(409, { message: 'a request with this Idempotency-Key is still in progress; retry shortly' });
   }
   if (name === 'InvalidPageTokenError') return json(400, { message: (error as Error).message });
+  if (error instanceof QuotaExceededError) {
+    const { quota, used, limit, retryAfterSeconds } = error;
+    return json(429, { message: error.message, quota: { name: quota, used, limit }, retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+  }
   if (error instanceof PlanError) {
     return json(400, { message: 'the deployment request is invalid', errors: [{ field: error.field, rule: error.message, message: `${error.field}: ${error.message}` }] });
   }
@@ -80,13 +85,15 @@ export interface ApiHandlerOptions {
 }
 
 export function apiHandler(handler: (event: ApiEvent, context: Context) => Promise<ApiResult>, options: ApiHandlerOptions = {}) {
-  const composed = middy(async (event: ApiEvent, context: Context): Promise<ApiResult> => {
-    try {
-      return await handler(event, context);
-    } catch (error) {
-      return problemResponse(error, context.awsRequestId);
-    }
-  }).use(injectLambdaContext(logger, { resetKeys: true }));
+  const composed = middy(
+    withInvocationDeadline(async (event: ApiEvent, context: Context): Promise<ApiResult> => {
+      try {
+        return await handler(event, context);
+      } catch (error) {
+        return problemResponse(error, context.awsRequestId);
+      }
+    }),
+  ).use(injectLambdaContext(logger, { resetKeys: true }));
   return options.emitsMetrics ? composed.use(logMetrics(metrics)) : composed;
 }
 

@@ -7,6 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
+import { withInvocationDeadline } from '../runtime/invocation-deadline.ts';
 import { logger, METRIC, metrics } from '../runtime/observability.ts';
 import { correlateDeployment } from './correlate-deployment.ts';
 import { stepDuration } from './step-metrics.ts';
@@ -17,12 +18,14 @@ export function stepHandler<Schema extends z.ZodType, Result>(
   schema: Schema,
   task: (event: z.output<Schema>, context: Context) => Promise<Result>,
 ) {
-  return middy(async (event: z.output<Schema>, context: Context): Promise<Result> => {
-    logger.info(`${step} step started`);
-    const result = await task(event, context);
-    logger.info(`${step} step done`, { result });
-    return result;
-  })
+  return middy(
+    withInvocationDeadline(async (event: z.output<Schema>, context: Context): Promise<Result> => {
+      logger.info(`${step} step started`);
+      const result = await task(event, context);
+      logger.info(`${step} step done`, { result });
+      return result;
+    }),
+  )
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(logMetrics(metrics))
     .use(validateEvent(schema))

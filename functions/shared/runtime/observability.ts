@@ -17,4 +17,6 @@ export const METRIC = {
   deploymentsSucceeded: 'DeploymentsSucceeded',
   deploymentsFailed: 'DeploymentsFailed',
   stepDuration: 'StepDuration',
+  /** A status change whose event the bus or the history did not take. */
+  deploymentEventsDropped: 'DeploymentEventsDropped',
 } as const;

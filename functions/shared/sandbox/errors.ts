@@ -69,6 +69,18 @@ export class SandboxTimeoutError extends SandboxProviderError {
   }
 }
 
+/**
+ * The invocation has too little time left for the call (its timeouts and retries would outlive
+ * it): a named failure the state machine retries in a fresh invocation, rather than a timeout
+ * that kills the Lambda mid-call.
+ */
+export class SandboxDeadlineError extends SandboxProviderError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxDeadlineError';
+  }
+}
+
 /** The provider rejected the arguments (bad path, duplicate file in a batch, ...). */
 export class SandboxInvalidRequestError extends SandboxProviderError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -77,18 +89,3 @@ export class SandboxInvalidRequestError extends SandboxProviderError {
   }
 }
 
-/** A command ran to completion with a non-zero exit code. */
-export class CommandFailedError extends SandboxProviderError {
-  readonly exitCode: number;
-  readonly stdout: string;
-  readonly stderr: string;
-
-  constructor(command: string, result: { exitCode: number; stdout: string; stderr: string }) {
-    const tail = result.stderr.trim().split('\n').slice(-5).join('\n');
-    super(`command "${command}" exited with code ${result.exitCode}${tail ? `: ${tail}` : ''}`);
-    this.name = 'CommandFailedError';
-    this.exitCode = result.exitCode;
-    this.stdout = result.stdout;
-    this.stderr = result.stderr;
-  }
-}

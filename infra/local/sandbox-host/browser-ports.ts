@@ -40,13 +40,21 @@ export class BrowserPorts {
 
 async function listen(sandbox: LocalSandbox, port: number): Promise<OpenPort> {
   const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = sandbox.runtime.connectPort(port);
+  // Paused until the sandbox's port is connected, so nothing the browser sends is lost.
+  const server = createServer({ pauseOnConnect: true }, (client) => {
     sockets.add(client);
     client.once('close', () => sockets.delete(client));
-    client.pipe(upstream).pipe(client);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
+    client.on('error', () => client.destroy());
+    sandbox.runtime.connectPort(port).then(
+      (upstream) => {
+        if (client.destroyed) return void upstream.destroy();
+        client.pipe(upstream).pipe(client);
+        client.resume();
+        upstream.on('error', () => client.destroy());
+        client.on('close', () => upstream.destroy());
+      },
+      () => client.destroy(),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   server.unref();

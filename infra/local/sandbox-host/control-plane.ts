@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalSandbox } from './local-sandbox.ts';
 import type { SandboxRegistry } from './sandbox-registry.ts';
 import { HttpError, readBody, sendError, sendJson, sendNoContent } from './http-util.ts';
+import { resolveLimits, SandboxLimitsError, type SandboxLimits } from './sandbox-limits.ts';
 
 export const ENVD_VERSION = '0.2.0';
 const DEFAULT_TEMPLATE = 'base';
@@ -56,12 +57,22 @@ async function createSandbox(options: ControlPlaneOptions, request: IncomingMess
   const body = await readJson(request);
   const seconds = body.timeout === undefined ? 300 : Number(body.timeout);
   if (!Number.isFinite(seconds) || seconds <= 0) return sendError(response, 400, 'timeout must be a positive number of seconds');
+  const templateId = typeof body.templateID === 'string' ? body.templateID : DEFAULT_TEMPLATE;
+  let limits: SandboxLimits;
+  try {
+    // `limits` is a local extension of the create call, for tests and operators.
+    limits = resolveLimits(templateId, body.limits);
+  } catch (error) {
+    if (error instanceof SandboxLimitsError) return sendError(response, 400, error.message);
+    throw error;
+  }
   const sandbox = await options.registry.create({
-    templateId: typeof body.templateID === 'string' ? body.templateID : DEFAULT_TEMPLATE,
+    templateId,
     metadata: stringRecord(body.metadata),
     envVars: stringRecord(body.envVars),
     lifetimeMs: Math.min(seconds * 1000, options.maxLifetimeMs),
     secure: body.secure === true,
+    limits,
   });
   sendJson(response, 201, {
     sandboxID: sandbox.sandboxId,
@@ -94,8 +105,8 @@ function listedSandbox(sandbox: LocalSandbox) {
     templateID: sandbox.templateId,
     startedAt: sandbox.startedAt.toISOString(),
     endAt: sandbox.endAt.toISOString(),
-    cpuCount: 2,
-    memoryMB: 512,
+    cpuCount: Math.max(1, Math.ceil(sandbox.limits.cpus)),
+    memoryMB: Math.round(sandbox.limits.memoryBytes / (1024 * 1024)),
     metadata: sandbox.metadata,
     state: 'running',
   };

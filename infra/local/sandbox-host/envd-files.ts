@@ -4,25 +4,32 @@
  * filename is its target path), creating parent directories.
  */
 import busboy from 'busboy';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalSandbox } from './local-sandbox.ts';
-import { hostPath, sandboxPath, SandboxPathError } from './sandbox-paths.ts';
+import { SandboxFileError, type SandboxFileErrorCode } from './sandbox-files.ts';
+import { sandboxPath } from './sandbox-paths.ts';
 import { HttpError, sendJson } from './http-util.ts';
+
+/** The daemon's HTTP statuses, which the SDK maps (507 is NotEnoughSpaceError). */
+const HTTP_STATUS_BY_FILE_ERROR: Record<SandboxFileErrorCode, number> = {
+  not_found: 404,
+  already_exists: 400,
+  not_a_directory: 400,
+  is_a_directory: 400,
+  permission_denied: 400,
+  no_space: 507,
+  invalid: 400,
+};
 
 export async function readFileEndpoint(sandbox: LocalSandbox, url: URL, response: ServerResponse): Promise<void> {
   const path = url.searchParams.get('path');
   if (!path) throw new HttpError(400, 'path is required');
-  const target = await toHostPath(sandbox, path);
-  const info = await stat(target).catch(() => undefined);
-  if (!info) throw new HttpError(404, `path '${sandboxPath(path)}' does not exist`);
-  if (info.isDirectory()) throw new HttpError(400, `path '${sandboxPath(path)}' is a directory`);
-  const content = await readFile(target);
-  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': content.length });
-  response.end(content);
+  const { size, content } = await asHttpError(() => sandbox.runtime.files.read(checkedPath(path)));
+  response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+  await pipeline(content, response).catch(() => response.destroy());
 }
 
 export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -53,7 +60,7 @@ export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, reques
     }
     seen.add(path);
     written.push({ path, name: basename(path), type: 'file' });
-    track(writeOne(sandbox, path, stream));
+    track(writeOne(sandbox, path, stream as Readable));
   });
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
@@ -66,22 +73,28 @@ export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, reques
   sendJson(response, 200, written);
 }
 
-async function writeOne(sandbox: LocalSandbox, path: string, stream: NodeJS.ReadableStream): Promise<void> {
+async function writeOne(sandbox: LocalSandbox, path: string, stream: Readable): Promise<void> {
   try {
-    const target = await toHostPath(sandbox, path);
-    await mkdir(dirname(target), { recursive: true });
-    await pipeline(stream, createWriteStream(target));
+    await asHttpError(() => sandbox.runtime.files.write(path, stream));
   } catch (error) {
-    (stream as NodeJS.ReadableStream & { resume(): void }).resume();
+    stream.resume();
     throw error;
   }
 }
 
-export async function toHostPath(sandbox: LocalSandbox, path: string): Promise<string> {
+function checkedPath(path: string): string {
   try {
-    return await hostPath(sandbox.rootDir, path);
+    return sandboxPath(path);
   } catch (error) {
-    if (error instanceof SandboxPathError) throw new HttpError(400, error.message);
+    throw new HttpError(400, (error as Error).message);
+  }
+}
+
+async function asHttpError<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof SandboxFileError) throw new HttpError(HTTP_STATUS_BY_FILE_ERROR[error.code], error.message);
     throw error;
   }
 }

@@ -2,11 +2,11 @@
  * The sandbox daemon's Connect-RPC services (`filesystem.Filesystem`, `process.Process`), JSON
  * codec, as the SDK calls them.
  */
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import type { LocalSandbox, SandboxProcess } from './local-sandbox.ts';
-import { ConnectError, type ServerStream } from './connect-rpc.ts';
-import { hostPath, sandboxPath, SandboxPathError, toSandboxPath } from './sandbox-paths.ts';
+import { ConnectError, type ConnectCode, type ServerStream } from './connect-rpc.ts';
+import { SandboxFileError, type SandboxEntry, type SandboxFileErrorCode, type SandboxFiles } from './sandbox-files.ts';
+import { sandboxPath, SandboxPathError } from './sandbox-paths.ts';
+import { SandboxEndedError } from './process-launcher.ts';
 
 export interface RpcContext {
   sandbox: LocalSandbox;
@@ -20,32 +20,16 @@ type UnaryMethod = (context: RpcContext, message: Record<string, any>) => Promis
 type StreamMethod = (context: RpcContext, message: Record<string, any>, stream: ServerStream) => Promise<void>;
 
 export const unaryMethods: Record<string, UnaryMethod> = {
-  'filesystem.Filesystem/Stat': async ({ sandbox }, { path }) => ({ entry: await entryInfo(sandbox, await mapPath(sandbox, path)) }),
-  'filesystem.Filesystem/MakeDir': async ({ sandbox }, { path }) => {
-    const target = await mapPath(sandbox, path);
-    if (await exists(target)) throw new ConnectError('already_exists', `directory '${sandboxPath(path)}' already exists`);
-    await mkdir(target, { recursive: true });
-    return { entry: await entryInfo(sandbox, target) };
-  },
-  'filesystem.Filesystem/Move': async ({ sandbox }, { source, destination }) => {
-    const from = await mapPath(sandbox, source);
-    const to = await mapPath(sandbox, destination);
-    if (!(await exists(from))) throw new ConnectError('not_found', `path '${sandboxPath(source)}' does not exist`);
-    await mkdir(dirname(to), { recursive: true });
-    await rename(from, to);
-    return { entry: await entryInfo(sandbox, to) };
-  },
-  'filesystem.Filesystem/ListDir': async ({ sandbox }, { path, depth }) => {
-    const target = await mapPath(sandbox, path);
-    const info = await stat(target).catch(() => undefined);
-    if (!info) throw new ConnectError('not_found', `path '${sandboxPath(path)}' does not exist`);
-    if (!info.isDirectory()) throw new ConnectError('invalid_argument', `path '${sandboxPath(path)}' is not a directory`);
-    return { entries: await listEntries(sandbox, target, Math.max(1, Number(depth) || 1)) };
-  },
+  'filesystem.Filesystem/Stat': async ({ sandbox }, { path }) => ({ entry: wireEntry(await files(sandbox, (f) => f.stat(requiredPath(path)))) }),
+  'filesystem.Filesystem/MakeDir': async ({ sandbox }, { path }) => ({ entry: wireEntry(await files(sandbox, (f) => f.makeDir(requiredPath(path)))) }),
+  'filesystem.Filesystem/Move': async ({ sandbox }, { source, destination }) => ({
+    entry: wireEntry(await files(sandbox, (f) => f.move(requiredPath(source), requiredPath(destination)))),
+  }),
+  'filesystem.Filesystem/ListDir': async ({ sandbox }, { path, depth }) => ({
+    entries: (await files(sandbox, (f) => f.listDir(requiredPath(path), Math.max(1, Number(depth) || 1)))).map(wireEntry),
+  }),
   'filesystem.Filesystem/Remove': async ({ sandbox }, { path }) => {
-    const target = await mapPath(sandbox, path);
-    if (!(await exists(target))) throw new ConnectError('not_found', `path '${sandboxPath(path)}' does not exist`);
-    await rm(target, { recursive: true, force: true });
+    await files(sandbox, (f) => f.remove(requiredPath(path)));
     return {};
   },
   'process.Process/List': async ({ sandbox }) => ({
@@ -77,11 +61,12 @@ export const streamMethods: Record<string, StreamMethod> = {
     if (!config?.cmd) throw new ConnectError('invalid_argument', 'process.cmd is required');
     let started: SandboxProcess;
     try {
-      started = context.sandbox.startProcess(
+      started = await context.sandbox.startProcess(
         { cmd: config.cmd, args: config.args ?? [], envs: config.envs ?? {}, ...(config.cwd ? { cwd: sandboxPath(config.cwd) } : {}) },
         { deadlineMs: context.timeoutMs, stdin: stdin === true, tag },
       );
     } catch (error) {
+      if (error instanceof SandboxEndedError) throw error;
       throw new ConnectError('internal', `failed to start process: ${(error as Error).message}`);
     }
     await followProcess(started, context, stream);
@@ -126,40 +111,36 @@ function findProcess(sandbox: LocalSandbox, selector: { pid?: number; tag?: stri
   return found;
 }
 
-async function mapPath(sandbox: LocalSandbox, path: unknown): Promise<string> {
-  if (typeof path !== 'string' || path === '') throw new ConnectError('invalid_argument', 'path is required');
+/** The Filesystem service's errors, as the SDK maps them (not_found makes exists() false, ...). */
+const CONNECT_CODE_BY_FILE_ERROR: Record<SandboxFileErrorCode, ConnectCode> = {
+  not_found: 'not_found',
+  already_exists: 'already_exists',
+  not_a_directory: 'invalid_argument',
+  is_a_directory: 'invalid_argument',
+  permission_denied: 'permission_denied',
+  no_space: 'resource_exhausted',
+  invalid: 'invalid_argument',
+};
+
+async function files<T>(sandbox: LocalSandbox, operation: (files: SandboxFiles) => Promise<T>): Promise<T> {
   try {
-    return await hostPath(sandbox.rootDir, path);
+    return await operation(sandbox.runtime.files);
   } catch (error) {
-    if (error instanceof SandboxPathError) throw new ConnectError('permission_denied', error.message);
+    if (error instanceof SandboxFileError) throw new ConnectError(CONNECT_CODE_BY_FILE_ERROR[error.code], error.message);
     throw error;
   }
 }
 
-async function entryInfo(sandbox: LocalSandbox, target: string) {
-  const info = await stat(target).catch(() => undefined);
-  if (!info) throw new ConnectError('not_found', `path '${toSandboxPath(sandbox.rootDir, target)}' does not exist`);
-  return {
-    name: basename(target),
-    type: info.isDirectory() ? 'FILE_TYPE_DIRECTORY' : 'FILE_TYPE_FILE',
-    path: toSandboxPath(sandbox.rootDir, target),
-  };
-}
-
-async function listEntries(sandbox: LocalSandbox, dir: string, depth: number): Promise<unknown[]> {
-  const entries: unknown[] = [];
-  for (const dirent of await readdir(dir, { withFileTypes: true })) {
-    const child = join(dir, dirent.name);
-    entries.push({
-      name: dirent.name,
-      type: dirent.isDirectory() ? 'FILE_TYPE_DIRECTORY' : 'FILE_TYPE_FILE',
-      path: toSandboxPath(sandbox.rootDir, child),
-    });
-    if (dirent.isDirectory() && depth > 1) entries.push(...(await listEntries(sandbox, child, depth - 1)));
+function requiredPath(path: unknown): string {
+  if (typeof path !== 'string' || path === '') throw new ConnectError('invalid_argument', 'path is required');
+  try {
+    return sandboxPath(path);
+  } catch (error) {
+    if (error instanceof SandboxPathError) throw new ConnectError('invalid_argument', error.message);
+    throw error;
   }
-  return entries;
 }
 
-async function exists(target: string): Promise<boolean> {
-  return stat(target).then(() => true, () => false);
+function wireEntry(entry: SandboxEntry) {
+  return { name: entry.name, type: entry.type === 'directory' ? 'FILE_TYPE_DIRECTORY' : 'FILE_TYPE_FILE', path: entry.path };
 }

@@ -15,6 +15,7 @@ import {
 import { streamMethods, unaryMethods, type RpcContext } from './envd-rpc.ts';
 import { readFileEndpoint, writeFilesEndpoint } from './envd-files.ts';
 import { HttpError, readBody, sendError } from './http-util.ts';
+import { SandboxEndedError } from './process-launcher.ts';
 
 export const ENVD_PORT = 49983;
 
@@ -71,6 +72,8 @@ async function handleRpc(sandbox: LocalSandbox, rpcName: string, request: Incomi
 
 function asConnectError(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
+  // What the SDK reads as "the sandbox is probably not running anymore".
+  if (error instanceof SandboxEndedError) return new ConnectError('unavailable', error.message);
   return new ConnectError('internal', error instanceof Error ? error.message : String(error));
 }
 

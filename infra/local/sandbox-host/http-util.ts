@@ -7,7 +7,7 @@ export async function readBody(request: IncomingMessage, limit = MAX_JSON_BODY_B
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new Error(`request body exceeds ${limit} bytes`);
+    if (size > limit) throw new HttpError(413, `request body exceeds ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);

@@ -4,8 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { ChildProcess } from 'node:child_process';
-import type { SandboxRuntime } from './process-launcher.ts';
+import type { Readable } from 'node:stream';
+import type { SandboxChild, SandboxRuntime } from './process-launcher.ts';
+import type { SandboxLimits } from './sandbox-limits.ts';
 import { SANDBOX_HOME } from './sandbox-paths.ts';
 import { shellQuote } from '../../../functions/shared/shell-quote.ts';
 
@@ -46,19 +47,19 @@ export class SandboxProcess extends EventEmitter<{ event: [ProcessEvent] }> {
   readonly startedAt = new Date();
   /** The deadline the client asked for (Connect-Timeout-Ms), or null for none. */
   readonly deadlineMs: number | null;
-  readonly #child: ChildProcess;
+  readonly #child: SandboxChild;
   #end: ProcessEnd | null = null;
   #deadlineTimer?: NodeJS.Timeout;
 
-  constructor(child: ChildProcess, config: ProcessConfig, deadlineMs: number | null, tag?: string) {
+  constructor(child: SandboxChild, config: ProcessConfig, deadlineMs: number | null, tag?: string) {
     super();
     this.#child = child;
-    this.pid = child.pid!;
+    this.pid = child.pid;
     this.config = config;
     this.deadlineMs = deadlineMs;
     this.tag = tag;
-    child.stdout!.on('data', (chunk: Buffer) => this.emit('event', { data: { stdout: chunk.toString('base64') } }));
-    child.stderr!.on('data', (chunk: Buffer) => this.emit('event', { data: { stderr: chunk.toString('base64') } }));
+    child.stdout.on('data', (chunk: Buffer) => this.emit('event', { data: { stdout: chunk.toString('base64') } }));
+    child.stderr.on('data', (chunk: Buffer) => this.emit('event', { data: { stderr: chunk.toString('base64') } }));
     child.once('exit', (code, signal) => this.#onExit(code, signal));
     if (deadlineMs && deadlineMs > 0) {
       this.#deadlineTimer = setTimeout(() => this.signal('SIGKILL'), deadlineMs);
@@ -77,28 +78,24 @@ export class SandboxProcess extends EventEmitter<{ event: [ProcessEvent] }> {
   /** Signals the process's whole group (the command and the children it did not detach). */
   signal(signal: NodeJS.Signals): boolean {
     if (!this.running) return false;
-    try {
-      process.kill(-this.pid, signal);
-      return true;
-    } catch {
-      return false;
-    }
+    this.#child.signal(signal);
+    return true;
   }
 
   writeStdin(data: Buffer): void {
-    this.#child.stdin?.write(data);
+    this.#child.writeStdin(data);
   }
 
   closeStdin(): void {
-    this.#child.stdin?.end();
+    this.#child.closeStdin();
   }
 
   #onExit(code: number | null, signal: NodeJS.Signals | null): void {
     clearTimeout(this.#deadlineTimer);
     const finish = () => {
       if (this.#end) return;
-      this.#child.stdout?.destroy();
-      this.#child.stderr?.destroy();
+      this.#child.stdout.destroy();
+      this.#child.stderr.destroy();
       this.#end = describeEnd(code, signal);
       this.emit('event', { end: this.#end });
     };
@@ -111,8 +108,8 @@ export class SandboxProcess extends EventEmitter<{ event: [ProcessEvent] }> {
   }
 }
 
-function streamClosed(stream: NodeJS.ReadableStream | null): Promise<void> {
-  if (!stream || (stream as { closed?: boolean }).closed) return Promise.resolve();
+function streamClosed(stream: Readable): Promise<void> {
+  if (stream.closed) return Promise.resolve();
   return new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
@@ -144,6 +141,7 @@ export interface LocalSandboxInit {
   secure: boolean;
   rootDir: string;
   runtime: SandboxRuntime;
+  limits: SandboxLimits;
 }
 
 export class LocalSandbox {
@@ -156,6 +154,7 @@ export class LocalSandbox {
   readonly startedAt = new Date();
   readonly rootDir: string;
   readonly runtime: SandboxRuntime;
+  readonly limits: SandboxLimits;
   readonly processes = new Map<number, SandboxProcess>();
   endAt: Date;
 
@@ -168,6 +167,7 @@ export class LocalSandbox {
     this.accessToken = init.secure ? randomBytes(16).toString('hex') : undefined;
     this.rootDir = init.rootDir;
     this.runtime = init.runtime;
+    this.limits = init.limits;
     this.endAt = new Date(this.startedAt.getTime() + init.lifetimeMs);
   }
 
@@ -176,13 +176,12 @@ export class LocalSandbox {
     return `${this.sandboxId}-${this.clientId}`;
   }
 
-  startProcess(config: ProcessConfig, options: { deadlineMs: number | null; stdin: boolean; tag?: string }): SandboxProcess {
-    const child = this.runtime.spawn(commandLine(config), {
+  async startProcess(config: ProcessConfig, options: { deadlineMs: number | null; stdin: boolean; tag?: string }): Promise<SandboxProcess> {
+    const child = await this.runtime.spawn(commandLine(config), {
       cwd: config.cwd || SANDBOX_HOME,
-      env: { ...BASE_ENV, ...this.envVars, ...config.envs },
+      env: { ...BASE_ENV, ...this.runtime.baseEnv, ...this.envVars, ...config.envs },
       stdin: options.stdin,
     });
-    if (!child.pid) throw new Error('the process could not be started');
     const started = new SandboxProcess(child, config, options.deadlineMs, options.tag);
     this.processes.set(started.pid, started);
     started.on('event', (event) => {

@@ -1,4 +1,7 @@
 /**
+ * UNSAFE, kept as an explicit option (`isolation: 'namespaces'`) for comparison: sandboxes run as
+ * host root, share the host's network and have no resource limits. Use BubblewrapLauncher.
+ *
  * Runs each sandbox in its own pid and mount namespace (util-linux `unshare`/`nsenter`):
  * - every process of the sandbox lives in one pid namespace, so ending its init process ends
  *   them all, daemons included (setsid, double fork and nohup escape a process-group kill, not a
@@ -11,10 +14,20 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CreateRuntimeOptions, ProcessLauncher, SandboxRuntime, SpawnOptions } from './process-launcher.ts';
+import { findHostTool, HOST_TOOL_ENV, hostTool } from './host-tools.ts';
+import type {
+  CreateRuntimeOptions,
+  ProcessLauncher,
+  ProtectionReport,
+  SandboxChild,
+  SandboxRuntime,
+  SpawnOptions,
+} from './process-launcher.ts';
+import { HostMappedFiles, type SandboxFiles } from './sandbox-files.ts';
 
 const INIT_PID_FILE = 'init.pid';
 const READY_LINE = 'coderunner-sandbox-ready';
@@ -28,7 +41,17 @@ mount --bind "$1/tmp" /tmp
 echo ${READY_LINE}
 exec /bin/bash -c 'trap "" TERM INT HUP; while :; do sleep 3600 & wait $!; done'
 `;
-const MINIMAL_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+/**
+ * Inside the namespaces: nothing of the host's env stays, the command's env comes NUL-separated on
+ * fd 3 (never on a command line, where \`ps\` shows it), then the daemon's shell runs it.
+ */
+const ENTER_SCRIPT = `
+cd -- "$1" || exit 1
+for name in $(compgen -e); do unset "$name"; done
+while IFS= read -r -d '' pair; do export -- "$pair"; done <&3
+exec 3<&-
+exec /bin/bash -l -c "$2"
+`;
 
 export interface NamespaceLauncherOptions {
   /** How long to wait for a sandbox's namespace to come up. */
@@ -36,27 +59,43 @@ export interface NamespaceLauncherOptions {
 }
 
 export class NamespaceLauncher implements ProcessLauncher {
-  readonly name = 'pid+mount namespaces (unshare/nsenter)';
+  readonly name = 'namespaces';
   readonly #startTimeoutMs: number;
 
   constructor(options: NamespaceLauncherOptions = {}) {
     this.#startTimeoutMs = options.startTimeoutMs ?? 5_000;
   }
 
+  async prepare(): Promise<ProtectionReport> {
+    for (const tool of ['setpriv', 'unshare', 'nsenter'] as const) {
+      if (!findHostTool(tool)) throw new Error(`the namespace launcher needs util-linux's ${tool}`);
+    }
+    return {
+      launcher: this.name,
+      enabled: ['pid and mount namespaces', 'a clean environment'],
+      disabled: [
+        `identity: sandboxes run as ${isRoot() ? 'host root with every capability' : 'the host user'} (no user namespace of their own, no seccomp)`,
+        'network: the host network is shared (host loopback services and other sandboxes are reachable; two apps cannot use the same port)',
+        'filesystem: the host filesystem is visible and writable (only /home/user and /tmp are private)',
+        'limits: no memory, process, CPU or disk limits',
+      ],
+    };
+  }
+
   async createRuntime({ rootDir }: CreateRuntimeOptions): Promise<SandboxRuntime> {
     await mkdir(join(rootDir, 'home', 'user'), { recursive: true });
     await mkdir(join(rootDir, 'tmp'), { recursive: true, mode: 0o1777 });
     const holder = spawn(
-      'setpriv',
-      ['--pdeathsig', 'KILL', 'unshare', ...userNamespaceArgs(), '--pid', '--fork', '--kill-child', '--mount',
+      hostTool('setpriv'),
+      ['--pdeathsig', 'KILL', hostTool('unshare'), ...userNamespaceArgs(), '--pid', '--fork', '--kill-child', '--mount',
         '--propagation', 'private', '--mount-proc', '/bin/sh', '-c', INIT_SCRIPT, 'coderunner-init', rootDir],
-      { env: MINIMAL_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
+      { env: HOST_TOOL_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     try {
       await waitForReady(holder, this.#startTimeoutMs);
       const initPid = await findChildPid(holder.pid!, this.#startTimeoutMs);
       await writeFile(join(rootDir, '..', INIT_PID_FILE), `${holder.pid}\n`);
-      return new NamespaceRuntime(holder, initPid);
+      return new NamespaceRuntime(holder, initPid, rootDir);
     } catch (error) {
       holder.kill('SIGKILL');
       throw error;
@@ -74,26 +113,45 @@ export class NamespaceLauncher implements ProcessLauncher {
 }
 
 class NamespaceRuntime implements SandboxRuntime {
+  readonly files: SandboxFiles;
+  readonly baseEnv = {};
   readonly #holder: ChildProcess;
   readonly #initPid: number;
 
-  constructor(holder: ChildProcess, initPid: number) {
+  constructor(holder: ChildProcess, initPid: number, rootDir: string) {
     this.#holder = holder;
     this.#initPid = initPid;
+    this.files = new HostMappedFiles(rootDir);
   }
 
-  spawn(command: string, { cwd, env, stdin }: SpawnOptions): ChildProcess {
-    return spawn(
-      'nsenter',
+  async spawn(command: string, { cwd, env, stdin }: SpawnOptions): Promise<SandboxChild> {
+    const child = spawn(
+      hostTool('nsenter'),
       // nsenter's --wd resolves the directory before entering the mount namespace: cd inside.
       ['--target', String(this.#initPid), ...userNamespaceEnterArgs(), '--pid', '--mount', '--',
-        '/bin/sh', '-c', 'cd -- "$0" && exec /bin/bash -l -c "$1"', cwd, command],
-      { env, detached: true, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] },
+        '/bin/bash', '--norc', '--noprofile', '-c', ENTER_SCRIPT, 'coderunner-enter', cwd, command],
+      { env: HOST_TOOL_ENV, detached: true, stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'] },
     );
+    if (!child.pid) throw new Error('the process could not be started');
+    const envPipe = child.stdio[3] as NodeJS.WritableStream;
+    envPipe.on('error', () => {});
+    envPipe.end(Object.entries(env).map(([name, value]) => `${name}=${value}\0`).join(''));
+    return new HostChild(child);
   }
 
-  connectPort(port: number): Socket {
-    return connect({ host: '127.0.0.1', port });
+  connectPort(port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(socket);
+      });
+      socket.once('error', reject);
+    });
+  }
+
+  onEnded(): void {
+    // The holder only ends when destroy() kills it or the host dies.
   }
 
   async destroy(): Promise<void> {
@@ -104,6 +162,39 @@ class NamespaceRuntime implements SandboxRuntime {
     this.#holder.kill('SIGKILL');
     await exited;
     await waitUntilGone(this.#initPid);
+  }
+}
+
+/** A command run through nsenter: its host pid, and signals to its process group. */
+class HostChild implements SandboxChild {
+  readonly pid: number;
+  readonly stdout;
+  readonly stderr;
+  readonly #child: ChildProcess;
+
+  constructor(child: ChildProcess) {
+    this.#child = child;
+    this.pid = child.pid!;
+    this.stdout = child.stdout!;
+    this.stderr = child.stderr!;
+    child.stdin?.on('error', () => {});
+  }
+
+  writeStdin(data: Buffer): void {
+    this.#child.stdin?.write(data);
+  }
+
+  closeStdin(): void {
+    this.#child.stdin?.end();
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    killQuietly(-this.pid, signal);
+  }
+
+  once(event: 'exit', listener: (code: number | null, signal: NodeJS.Signals | null) => void): this {
+    this.#child.once(event, listener);
+    return this;
   }
 }
 

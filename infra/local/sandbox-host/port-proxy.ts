@@ -13,7 +13,10 @@ export function proxyHttp(sandbox: LocalSandbox | undefined, port: number, reque
     method: request.method,
     path: request.url,
     headers: request.headers,
-    createConnection: () => sandbox.runtime.connectPort(port),
+    createConnection: (_options, created) => {
+      sandbox.runtime.connectPort(port).then((socket) => created(null, socket), (error: Error) => created(error, undefined as never));
+      return undefined;
+    },
   });
   upstream.on('response', (answer) => {
     response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -29,15 +32,20 @@ export function proxyHttp(sandbox: LocalSandbox | undefined, port: number, reque
 
 export function proxyUpgrade(sandbox: LocalSandbox | undefined, port: number, request: IncomingMessage, socket: Duplex, head: Buffer): void {
   if (!sandbox) return void socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
-  const upstream = sandbox.runtime.connectPort(port);
-  upstream.once('connect', () => {
-    const headerLines = Object.entries(request.headers).flatMap(([name, value]) =>
-      (Array.isArray(value) ? value : [value]).map((item) => `${name}: ${item}`),
-    );
-    upstream.write(`${request.method} ${request.url} HTTP/1.1\r\n${headerLines.join('\r\n')}\r\n\r\n`);
-    upstream.write(head);
-    upstream.pipe(socket).pipe(upstream);
-  });
-  upstream.on('error', () => socket.destroy());
-  socket.on('error', () => upstream.destroy());
+  socket.on('error', () => socket.destroy());
+  sandbox.runtime.connectPort(port).then(
+    (upstream) => {
+      if (socket.destroyed) return void upstream.destroy();
+      const headerLines = Object.entries(request.headers).flatMap(([name, value]) =>
+        (Array.isArray(value) ? value : [value]).map((item) => `${name}: ${item}`),
+      );
+      upstream.write(`${request.method} ${request.url} HTTP/1.1\r\n${headerLines.join('\r\n')}\r\n\r\n`);
+      upstream.write(head);
+      upstream.pipe(socket).pipe(upstream);
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+      socket.on('close', () => upstream.destroy());
+    },
+    () => socket.destroy(),
+  );
 }

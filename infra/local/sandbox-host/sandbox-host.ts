@@ -6,7 +6,7 @@
  * - `<port>-<sandboxId>.<domain>`: an app port inside the sandbox;
  * - anything else (e.g. `127.0.0.1:<port>`): the host's own operator API under `/_host/`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,10 +15,10 @@ import { handleControlPlane } from './control-plane.ts';
 import { ENVD_PORT, handleDaemon } from './envd.ts';
 import { FaultInjector, type FaultRule, type FaultTarget } from './fault-injector.ts';
 import { HttpError, readBody, sendError, sendJson, sendNoContent } from './http-util.ts';
-import { NamespaceLauncher } from './namespace-launcher.ts';
-import type { ProcessLauncher } from './process-launcher.ts';
+import { SandboxEndedError, type ProcessLauncher, type ProtectionReport } from './process-launcher.ts';
 import { proxyHttp, proxyUpgrade } from './port-proxy.ts';
 import { SandboxRegistry } from './sandbox-registry.ts';
+import { createLauncher, describeProtections, type IsolationMode } from './sandbox-isolation.ts';
 
 export const DEFAULT_LOCAL_DOMAIN = 'agentsphere.test';
 
@@ -30,9 +30,17 @@ export interface SandboxHostOptions {
   domain?: string;
   /** The API key the control plane accepts; a random one by default. */
   apiKey?: string;
+  /** Which launcher runs sandboxes (default `bubblewrap`, real isolation); ignored when `launcher` is given. */
+  isolation?: IsolationMode;
+  /** `host:port` pairs sandboxes may reach through the egress proxy (default: the npm registry). */
+  egressAllowList?: readonly string[];
   launcher?: ProcessLauncher;
   /** Upper bound for any sandbox's lifetime. */
   maxLifetimeMs?: number;
+  /** The key the operator API (`/_host/*`) requires as `Authorization: Bearer <key>`; random by default. */
+  operatorKey?: string;
+  /** Where the start-up report of protections goes (default: stderr). */
+  announce?: (lines: string[]) => void;
 }
 
 export interface SandboxHost {
@@ -40,6 +48,10 @@ export interface SandboxHost {
   readonly port: number;
   readonly domain: string;
   readonly apiKey: string;
+  /** What `/_host/*` requires (`Authorization: Bearer <key>`). */
+  readonly operatorKey: string;
+  /** What the launcher protects on this machine, and what is off. */
+  readonly protections: ProtectionReport;
   readonly registry: SandboxRegistry;
   readonly faults: FaultInjector;
   /**
@@ -59,9 +71,13 @@ export interface SandboxHost {
 export async function startSandboxHost(options: SandboxHostOptions): Promise<SandboxHost> {
   const domain = options.domain ?? DEFAULT_LOCAL_DOMAIN;
   const apiKey = options.apiKey ?? `as_local_${randomBytes(12).toString('hex')}`;
+  const operatorKey = options.operatorKey ?? `op_local_${randomBytes(16).toString('hex')}`;
   await mkdir(options.stateDir, { recursive: true });
   await claimStateDir(options.stateDir);
-  const registry = new SandboxRegistry({ stateDir: options.stateDir, launcher: options.launcher ?? new NamespaceLauncher() });
+  const launcher = options.launcher ?? createLauncher({ isolation: options.isolation ?? 'bubblewrap', ...(options.egressAllowList ? { egressAllowList: options.egressAllowList } : {}) });
+  const protections = await launcher.prepare();
+  (options.announce ?? ((lines) => console.error(lines.join('\n'))))(describeProtections(protections));
+  const registry = new SandboxRegistry({ stateDir: options.stateDir, launcher });
   await registry.recoverFromCrash();
   const faults = new FaultInjector();
   const controlPlane = { registry, apiKey, maxLifetimeMs: options.maxLifetimeMs ?? 24 * 3600_000 };
@@ -88,6 +104,7 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
       case 'app-port':
         return proxyHttp(registry.get(target.sandboxId), target.port, request, response);
       case 'operator':
+        if (!hasOperatorKey(request, operatorKey)) return sendError(response, 401, 'the operator API needs the host operator key (Authorization: Bearer <key>)');
         return handleOperator({ registry, faults, browserUrl }, request, response);
     }
   };
@@ -96,6 +113,8 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
     route(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       if (error instanceof HttpError) return sendError(response, error.status, error.message);
+      // Killed (or its agent died) while this request was on its way: gone, as the cloud answers.
+      if (error instanceof SandboxEndedError) return sendError(response, 502, 'sandbox not found or no longer running');
       console.error('[sandbox-host]', error);
       sendError(response, 500, error instanceof Error ? error.message : String(error));
     });
@@ -113,6 +132,8 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
     port,
     domain,
     apiKey,
+    operatorKey,
+    protections,
     registry,
     faults,
     sdkDomain: `${domain}:${port}`,
@@ -199,11 +220,7 @@ async function handleOperator({ registry, faults, browserUrl }: OperatorContext,
     return sendJson(response, 200, { url: await browserUrl(segments[2]!, Number(segments[4])) });
   }
   if (segments[1] === 'faults' && method === 'POST') {
-    const rule = JSON.parse((await readBody(request)).toString('utf8')) as FaultRule;
-    if (!(['control-plane', 'daemon'] as FaultTarget[]).includes(rule.target) || !(rule.status || rule.delayMs)) {
-      throw new HttpError(400, 'a fault needs target (control-plane|daemon) and status or delayMs');
-    }
-    faults.add({ ...rule, times: rule.times ?? 1 });
+    faults.add(parseFaultRule(await readBody(request, 64 * 1024)));
     return sendNoContent(response);
   }
   if (segments[1] === 'faults' && method === 'DELETE') {
@@ -211,6 +228,53 @@ async function handleOperator({ registry, faults, browserUrl }: OperatorContext,
     return sendNoContent(response);
   }
   throw new HttpError(404, `no route ${method} ${url.pathname}`);
+}
+
+/** A fault rule from an operator's JSON body; anything malformed is a 400, never a crash. */
+function parseFaultRule(body: Buffer): FaultRule {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the fault rule is not valid JSON');
+  }
+  const rule = (raw && typeof raw === 'object' && !Array.isArray(raw) ? raw : {}) as Record<string, unknown>;
+  const optionalNumber = (field: string, min: number, max: number): number | undefined => {
+    const value = rule[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw new HttpError(400, `${field} must be an integer from ${min} to ${max}`);
+    return value;
+  };
+  const optionalString = (field: string): string | undefined => {
+    const value = rule[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || value.length > 1000) throw new HttpError(400, `${field} must be a string`);
+    return value;
+  };
+  const target = rule.target as FaultTarget;
+  const status = optionalNumber('status', 100, 599);
+  const delayMs = optionalNumber('delayMs', 1, 600_000);
+  if (!(['control-plane', 'daemon'] as FaultTarget[]).includes(target) || !(status || delayMs)) {
+    throw new HttpError(400, 'a fault needs target (control-plane|daemon) and status or delayMs');
+  }
+  const method = optionalString('method');
+  const pathIncludes = optionalString('pathIncludes');
+  const message = optionalString('message');
+  return {
+    target,
+    times: optionalNumber('times', 1, 1_000_000) ?? 1,
+    ...(status ? { status } : {}),
+    ...(delayMs ? { delayMs } : {}),
+    ...(method ? { method } : {}),
+    ...(pathIncludes ? { pathIncludes } : {}),
+    ...(message ? { message } : {}),
+  };
+}
+
+function hasOperatorKey(request: IncomingMessage, operatorKey: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '');
+  const expected = Buffer.from(operatorKey);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 const LOCK_FILE = 'host.pid';

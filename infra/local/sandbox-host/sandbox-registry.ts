@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { LocalSandbox } from './local-sandbox.ts';
 import type { ProcessLauncher } from './process-launcher.ts';
 import { BrowserPorts } from './browser-ports.ts';
+import type { SandboxLimits } from './sandbox-limits.ts';
 
 export interface CreateSandboxRequest {
   templateId: string;
@@ -16,6 +17,7 @@ export interface CreateSandboxRequest {
   envVars: Record<string, string>;
   lifetimeMs: number;
   secure: boolean;
+  limits: SandboxLimits;
 }
 
 export interface SandboxRegistryOptions {
@@ -58,10 +60,15 @@ export class SandboxRegistry {
     const rootDir = join(dir, 'root');
     await mkdir(rootDir, { recursive: true });
     try {
-      const runtime = await this.#launcher.createRuntime({ sandboxId, rootDir });
+      const runtime = await this.#launcher.createRuntime({ sandboxId, rootDir, limits: request.limits });
       const sandbox = new LocalSandbox({ sandboxId, clientId: this.clientId, rootDir, runtime, ...request });
       this.#sandboxes.set(sandboxId, sandbox);
       this.#scheduleEnd(sandbox);
+      // A sandbox whose agent died is gone, as one whose VM died is in the cloud.
+      runtime.onEnded((reason) => {
+        console.error(`[sandbox-host] sandbox ${sandboxId} ended by itself: ${reason}`);
+        void this.kill(sandboxId);
+      });
       return sandbox;
     } catch (error) {
       await rm(dir, { recursive: true, force: true });

@@ -171,9 +171,17 @@ function parseBody(text: string): Body {
   throw new StepFunctionsServiceError('SerializationException', 'The request body is not a JSON object');
 }
 
+/** Step Functions' own limit on a request is 1 MiB (256 KB of execution input). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new StepFunctionsServiceError('SerializationException', `the request body exceeds ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

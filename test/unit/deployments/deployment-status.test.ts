@@ -1,7 +1,8 @@
 /**
- * The deployment status machine: the saga moves forward one step at a time, any in-flight step
- * can fail or be terminated, the sweep can expire or lose a deployment, and terminal statuses
- * never move again.
+ * The deployment status machine: the saga moves forward one step at a time; any deployment not
+ * yet ended can be stopped (STOPPING, while its sandbox is killed) and then ends FAILED,
+ * TERMINATED or EXPIRED; a running one can be found lost or handed on; terminal statuses never
+ * move again.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -33,38 +34,40 @@ describe('legal transitions', () => {
     expect(legal).toBe(true);
   });
 
-  it.each([...IN_FLIGHT_STATUSES])('a deployment in %s can fail and can be terminated', (from) => {
-    // Prepare: the in-flight status comes from the table
+  it.each(SAGA_PATH)('a deployment in %s can be stopped', (from) => {
+    // Prepare: the status comes from the table
 
     // Act
-    const outcomes = { failed: isLegalTransition(from, 'FAILED'), terminated: isLegalTransition(from, 'TERMINATED') };
+    const legal = isLegalTransition(from, 'STOPPING');
 
     // Assert
-    expect(outcomes).toEqual({ failed: true, terminated: true });
+    expect(legal).toBe(true);
   });
 
-  it.each(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING'] as const)(
-    'a deployment in %s (its sandbox may exist) can expire',
-    (from) => {
-      // Prepare: the status comes from the table
-
-      // Act
-      const legal = isLegalTransition(from, 'EXPIRED');
-
-      // Assert
-      expect(legal).toBe(true);
-    },
-  );
-
-  it('a running deployment can be terminated, expire or be found lost', () => {
+  it('a stopping deployment ends failed, terminated or expired, once its sandbox is gone', () => {
     // Prepare
-    const targets: DeploymentStatus[] = ['TERMINATED', 'EXPIRED', 'LOST'];
+    const targets: DeploymentStatus[] = ['FAILED', 'TERMINATED', 'EXPIRED'];
 
     // Act
-    const legal = targets.filter((to) => isLegalTransition('RUNNING', to));
+    const legal = DEPLOYMENT_STATUSES.filter((to) => isLegalTransition('STOPPING', to));
 
     // Assert
     expect(legal).toEqual(targets);
+  });
+
+  it('a running deployment can be stopped, handed on to a redeploy (terminated) or found lost', () => {
+    // Prepare
+    const targets: DeploymentStatus[] = ['STOPPING', 'TERMINATED', 'LOST'];
+
+    // Act
+    const legal = DEPLOYMENT_STATUSES.filter((to) => isLegalTransition('RUNNING', to));
+
+    // Assert
+    expect(legal).toEqual(targets);
+  });
+
+  it('counts a stopping deployment as in flight (the sweep finishes an ending that crashed)', () => {
+    expect(IN_FLIGHT_STATUSES.has('STOPPING')).toBe(true);
   });
 });
 
@@ -75,7 +78,11 @@ describe('illegal transitions', () => {
     ['UPLOADING', 'CREATING', 'goes backwards'],
     ['RUNNING', 'CHECKING_HEALTH', 'goes backwards'],
     ['RUNNING', 'FAILED', 'fails an app that already runs'],
-    ['PENDING', 'EXPIRED', 'expires a deployment without a sandbox'],
+    ['CHECKING_HEALTH', 'FAILED', 'fails without stopping its sandbox first'],
+    ['UPLOADING', 'EXPIRED', 'expires without stopping its sandbox first'],
+    ['PENDING', 'TERMINATED', 'terminates without stopping first'],
+    ['STOPPING', 'RUNNING', 'runs again once stopping'],
+    ['STOPPING', 'LOST', 'loses a deployment being stopped'],
     ['CHECKING_HEALTH', 'LOST', 'loses a deployment that never ran'],
     ['RUNNING', 'RUNNING', 'stays in place'],
   ] as const)('%s -> %s is refused (%s)', (from, to, _why) => {
@@ -120,9 +127,10 @@ describe('legalPredecessors', () => {
     ['CREATING', ['PENDING']],
     ['UPLOADING', ['CREATING']],
     ['RUNNING', ['CHECKING_HEALTH']],
-    ['FAILED', ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']],
-    ['TERMINATED', ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']],
-    ['EXPIRED', ['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']],
+    ['STOPPING', ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']],
+    ['FAILED', ['STOPPING']],
+    ['TERMINATED', ['RUNNING', 'STOPPING']],
+    ['EXPIRED', ['STOPPING']],
     ['LOST', ['RUNNING']],
   ] as const)('%s may be reached from %j', (to, expected) => {
     // Prepare: the target comes from the table

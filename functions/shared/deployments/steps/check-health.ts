@@ -18,6 +18,7 @@ import { appPorts, listeningSockets, type ListeningSocket } from '../listening-p
 import { describeProbe, probeApp, type ProbeOptions, type ProbeResult } from '../probe-app.ts';
 import type { SandboxHandle } from '../../sandbox/sandbox-provider.ts';
 import { loadDeployment } from './load-deployment.ts';
+import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 
 export interface HealthCheckResult {
   healthy: boolean;
@@ -54,7 +55,7 @@ const SAFETY_MARGIN_MS = 4_000;
 const PROBE_TIMEOUT_MS = 5_000;
 const APP_LINES_SHOWN = 12;
 
-export async function checkHealth(dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>, deploymentId: string, options: CheckHealthOptions = {}): Promise<HealthCheckResult> {
+export async function checkHealth(dependencies: Uses<'deployments' | 'sandboxes' | 'staging' | 'quotas'>, deploymentId: string, options: CheckHealthOptions = {}): Promise<HealthCheckResult> {
   const settings = { ...DEFAULTS, ...options };
   const { deployments, sandboxes } = dependencies;
   let deployment = await loadDeployment(deployments, deploymentId);
@@ -75,8 +76,9 @@ export async function checkHealth(dependencies: Uses<'deployments' | 'sandboxes'
     const appUrl = sandbox.portUrl(deployment.options.port);
     const probe = await probeApp(appUrl, deployment.options.healthPath, { ...options.probe, timeoutMs: probeTimeoutMs });
     if (probe.healthy) {
-      await deployments.transition(deploymentId, 'RUNNING', { appUrl });
-      // The staged files (and the env in the manifest) are not needed any more.
+      const running = await deployments.transition(deploymentId, 'RUNNING', { appUrl });
+      // It is no longer in flight; the staged files (and the env in the manifest) are not needed any more.
+      await releaseQuotaSlots(dependencies, running, ['deploymentsInFlight']);
       await dependencies.staging.deleteAll(deploymentId).catch(() => undefined);
       return { healthy: true, probe, appUrl, becameRunning: true };
     }

@@ -30,7 +30,7 @@ export async function cleanUpFailedDeployment(dependencies: Uses<EndingPorts>, i
   const deployment = await dependencies.deployments.get(input.deploymentId);
   const result = { deploymentId: input.deploymentId, error: failure };
   if (!deployment) {
-    const killedSandboxes = await killDeploymentSandboxes(dependencies.sandboxes, input.deploymentId);
+    const killedSandboxes = await killDeploymentSandboxes(dependencies, input.deploymentId);
     return { ...result, status: 'UNKNOWN', killedSandboxes, recorded: false };
   }
   // A RUNNING app stays up (the failure came after its last step); a deployment replaced by a
@@ -40,7 +40,7 @@ export async function cleanUpFailedDeployment(dependencies: Uses<EndingPorts>, i
   }
   if (isTerminal(deployment.status)) {
     // Ended by someone else; make sure nothing of it is left.
-    const killedSandboxes = await killDeploymentSandboxes(dependencies.sandboxes, input.deploymentId, deployment.sandboxId);
+    const killedSandboxes = await killDeploymentSandboxes(dependencies, input.deploymentId, deployment);
     return { ...result, status: deployment.status, killedSandboxes, recorded: false };
   }
   const { ended, killedSandboxes } = await endDeployment(dependencies, { deployment, to: 'FAILED', changes: { error: failure } });

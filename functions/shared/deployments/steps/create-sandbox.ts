@@ -14,7 +14,7 @@ export interface CreateSandboxResult {
   expiresAt: string;
 }
 
-export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'staging'>, deploymentId: string): Promise<CreateSandboxResult> {
+export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'staging' | 'ownership'>, deploymentId: string): Promise<CreateSandboxResult> {
   const { deployments, sandboxes, staging } = dependencies;
   let deployment = await loadDeployment(deployments, deploymentId);
   if (deployment.status === 'PENDING') deployment = await deployments.transition(deploymentId, 'CREATING');
@@ -25,7 +25,7 @@ export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxe
     throw new DeploymentStateError(deploymentId, deployment.status, 'PENDING or CREATING');
   }
 
-  if (deployment.reusedFrom && deployment.sandboxId) return takeOverSandbox(dependencies, deployment);
+  if (deployment.reusedFrom) return takeOverSandbox(dependencies, deployment);
 
   const lifetimeSeconds = deployment.options.timeoutSeconds;
   const [existing, ...extra] = await sandboxes.list({ deploymentId });
@@ -42,19 +42,29 @@ export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxe
     sandboxId = sandbox.sandboxId;
     expiresAt = new Date(nowOf(dependencies).getTime() + lifetimeSeconds * 1000).toISOString();
   }
-  await deployments.transition(deploymentId, 'UPLOADING', { sandboxId, expiresAt });
+  await dependencies.ownership.recordOwner(sandboxId, deploymentId, expiresAt!);
+  const sandboxCreatedAt = existing?.startedAt.toISOString() ?? nowOf(dependencies).toISOString();
+  await deployments.transition(deploymentId, 'UPLOADING', { sandboxId, expiresAt, sandboxCreatedAt });
   return { sandboxId, expiresAt: expiresAt! };
 }
 
 /**
- * A redeploy: no new sandbox. The previous app is stopped and the app directory emptied (keeping
- * node_modules, so the install is incremental) before the new files arrive.
+ * A redeploy: no new sandbox. It must own the sandbox by now (the API handed it over before the
+ * saga started). The previous app is stopped and the app directory emptied (keeping
+ * node_modules, so the install is incremental) before the new files arrive, and the sandbox
+ * lives this deployment's own lifetime from now.
  */
-async function takeOverSandbox(dependencies: Uses<'deployments' | 'sandboxes'>, deployment: Deployment): Promise<CreateSandboxResult> {
-  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId!);
-  if (deployment.reusedFrom?.appPid) await sandbox.killProcess(deployment.reusedFrom.appPid);
+async function takeOverSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'ownership'>, deployment: Deployment): Promise<CreateSandboxResult> {
+  const { sandboxId, appPid } = deployment.reusedFrom!;
+  if ((await dependencies.ownership.ownerOf(sandboxId)) !== deployment.deploymentId) {
+    throw new DeploymentStateError(deployment.deploymentId, deployment.status, `the owner of sandbox ${sandboxId}`);
+  }
+  const sandbox = await dependencies.sandboxes.connect(sandboxId);
+  if (appPid) await sandbox.killProcess(appPid);
   await sandbox.run(`mkdir -p ${APP_DIR} && find ${APP_DIR} -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +`, { timeoutMs: 60_000 });
-  const expiresAt = deployment.expiresAt ?? new Date(nowOf(dependencies).getTime() + deployment.options.timeoutSeconds * 1000).toISOString();
-  await dependencies.deployments.transition(deployment.deploymentId, 'UPLOADING', { sandboxId: deployment.sandboxId, expiresAt });
-  return { sandboxId: deployment.sandboxId!, expiresAt };
+  const lifetimeSeconds = deployment.options.timeoutSeconds;
+  await sandbox.extendLifetime(lifetimeSeconds);
+  const expiresAt = new Date(nowOf(dependencies).getTime() + lifetimeSeconds * 1000).toISOString();
+  await dependencies.deployments.transition(deployment.deploymentId, 'UPLOADING', { sandboxId, expiresAt });
+  return { sandboxId, expiresAt };
 }

@@ -1,40 +1,42 @@
 /**
  * Ending a deployment that may still have a sandbox, by any path (cleanup, DELETE, the sweep):
- * 1. save its logs from the sandbox (best effort), so a user can still read why it ended;
- * 2. kill its sandbox, and any other carrying its id;
- * 3. record the terminal status: a deployment shows FAILED, TERMINATED or EXPIRED only once its
- *    sandbox is gone;
- * 4. kill a sandbox the record names that step 2 did not (a create that finished in between);
- * 5. delete its staged files.
- * A deployment whose sandbox a redeploy took over (replacedBy) hands it on untouched.
+ * 1. record STOPPING with the status it ends in: the claim (of concurrent enders, one wins a
+ *    conditional write; the others finish the same ending), and a visible "not RUNNING, not
+ *    gone yet" that no saga step, keep-alive or sweep phase acts on;
+ * 2. save its logs from the sandbox (best effort), so a user can still read why it ended;
+ * 3. kill the sandboxes it owns;
+ * 4. record the terminal status: FAILED, TERMINATED or EXPIRED always means the sandbox is gone;
+ * 5. delete its staged files and give its quota back.
+ * A record left STOPPING by a crash is finished by the sweep (it is in flight).
  */
 import type { Deployment } from '../deployment.ts';
-import type { DeploymentStatus } from '../deployment-status.ts';
+import type { EndStatus } from '../deployment-status.ts';
+import { isTerminal } from '../deployment-status.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
 import { IllegalTransitionError } from '../errors.ts';
 import { DEFAULT_APP_LOG_GLOB } from '../logs/app-log-glob.ts';
 import { collectLogs } from '../logs/collect-logs.ts';
 import type { TransitionChanges } from '../ports.ts';
+import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 
-/** What ending a deployment touches: its record, its sandbox, its staged files and its saved logs. */
-export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive';
+export type { EndStatus } from '../deployment-status.ts';
 
-export type EndStatus = Extract<DeploymentStatus, 'FAILED' | 'TERMINATED' | 'EXPIRED'>;
+/** What ending a deployment touches: its record, its sandbox, its staged files, its saved logs, its quota. */
+export type EndingPorts = 'deployments' | 'sandboxes' | 'staging' | 'logArchive' | 'ownership' | 'quotas';
 
 export interface EndDeploymentInput {
   /** The record as the caller read it. */
   deployment: Deployment;
   to: EndStatus;
+  /** Recorded with the terminal status (e.g. the failure). */
   changes?: TransitionChanges;
-  /** Record only if the record is still exactly as read (the sweep); otherwise from any legal status. */
+  /** End it only if the record is still exactly as read (the sweep: another actor may have moved it). */
   onlyIfUnchanged?: boolean;
-  /** Of concurrent enders (two sweeps), only the one this answers true for acts. */
-  claim?: () => Promise<boolean>;
 }
 
 export interface EndDeploymentResult {
-  /** The record after the write; undefined when it was not ours to write (changed, or already terminal). */
+  /** The terminal record; undefined when it was not ours to end (changed, or ended by someone else). */
   ended?: Deployment;
   killedSandboxes: string[];
 }
@@ -43,36 +45,42 @@ const SAVED_LOG_LINES = 1000;
 const LOG_SAVE_TIMEOUT_MS = 10_000;
 
 export async function endDeployment(dependencies: Uses<EndingPorts>, input: EndDeploymentInput): Promise<EndDeploymentResult> {
-  const { deployment, to } = input;
-  if (input.onlyIfUnchanged && !(await isUnchanged(dependencies, deployment))) return { killedSandboxes: [] };
-  if (input.claim && !(await input.claim())) return { killedSandboxes: [] };
-  const handedOn = deployment.replacedBy !== undefined;
-  if (!handedOn && deployment.sandboxId) await saveLogs(dependencies, deployment, to);
-  const killedSandboxes = handedOn ? [] : await killDeploymentSandboxes(dependencies.sandboxes, deployment.deploymentId, deployment.sandboxId);
+  const stopping = await claimEnding(dependencies, input);
+  if (!stopping) return { killedSandboxes: [] };
+  // A deployment already STOPPING ends as its first ender said.
+  const to = stopping.ending?.to ?? input.to;
+  if (stopping.sandboxId) await saveLogs(dependencies, stopping, to);
+  const killedSandboxes = await killDeploymentSandboxes(dependencies, stopping.deploymentId, stopping);
 
-  const ended = await record(dependencies, input);
-  // A sandbox the record came to name while we killed (a create step that finished just then).
-  if (ended?.sandboxId && !ended.replacedBy && !killedSandboxes.includes(ended.sandboxId)) {
-    await dependencies.sandboxes.kill(ended.sandboxId);
-    killedSandboxes.push(ended.sandboxId);
-  }
-  if (!handedOn) await dependencies.staging.deleteAll(deployment.deploymentId).catch(() => undefined);
+  const ended = await recordEnd(dependencies, stopping.deploymentId, to, to === input.to ? input.changes : undefined);
+  await dependencies.staging.deleteAll(stopping.deploymentId).catch(() => undefined);
+  if (ended) await releaseQuotaSlots(dependencies, ended);
   return { ...(ended ? { ended } : {}), killedSandboxes };
 }
 
-/** Checked again right before the kill: a keep-alive or a redeploy may have changed it since it was read. */
-async function isUnchanged(dependencies: Uses<'deployments'>, deployment: Deployment): Promise<boolean> {
-  const current = await dependencies.deployments.get(deployment.deploymentId);
-  return current?.version === deployment.version && current.status === deployment.status;
+/** STOPPING, by this call or an earlier one; undefined when the record is not ours to end. */
+async function claimEnding(dependencies: Uses<'deployments'>, { deployment, to, changes, onlyIfUnchanged }: EndDeploymentInput): Promise<Deployment | undefined> {
+  const { deployments } = dependencies;
+  if (deployment.status === 'STOPPING') return deployment;
+  if (isTerminal(deployment.status)) return undefined;
+  // The cause goes with the claim: a crash before the end is recorded does not lose it.
+  const claim = { ...changes, ending: { to } };
+  if (onlyIfUnchanged) return deployments.transitionFrom(deployment.deploymentId, deployment, 'STOPPING', claim);
+  try {
+    return await deployments.transition(deployment.deploymentId, 'STOPPING', claim);
+  } catch (error) {
+    if (!(error instanceof IllegalTransitionError)) throw error;
+    // Someone else is ending it (finish their ending), or it has ended already.
+    const current = await deployments.get(deployment.deploymentId);
+    return current?.status === 'STOPPING' ? current : undefined;
+  }
 }
 
-async function record(dependencies: Uses<'deployments'>, { deployment, to, changes, onlyIfUnchanged }: EndDeploymentInput): Promise<Deployment | undefined> {
-  const { deployments } = dependencies;
-  if (onlyIfUnchanged) return deployments.transitionFrom(deployment.deploymentId, deployment, to, changes);
+async function recordEnd(dependencies: Uses<'deployments'>, deploymentId: string, to: EndStatus, changes: TransitionChanges | undefined): Promise<Deployment | undefined> {
   try {
-    return await deployments.transition(deployment.deploymentId, to, changes);
+    return await dependencies.deployments.transition(deploymentId, to, changes);
   } catch (error) {
-    // Someone else ended it meanwhile (terminated, expired): their status stands.
+    // A concurrent ender recorded it first: their record stands.
     if (error instanceof IllegalTransitionError) return undefined;
     throw error;
   }

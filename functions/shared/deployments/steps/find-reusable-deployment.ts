@@ -1,20 +1,19 @@
 /**
- * A redeploy goes into a live sandbox of the caller's: the one named by `sandboxId`, or with
- * `reuse: true` the newest live one of the project (none: a fresh deployment).
+ * A redeploy goes into a live sandbox of the caller's: the one named by `sandboxId` (found
+ * through its owner, never by scanning the caller's history), or with `reuse: true` the newest
+ * live one of the project (none: a fresh deployment).
  */
 import type { Deployment } from '../deployment.ts';
 import type { Uses } from '../dependencies.ts';
 import { SandboxNotReusableError } from '../errors.ts';
 
-const MAX_PAGES = 20;
-
 export async function findReusableDeployment(
-  dependencies: Uses<'deployments' | 'sandboxes'>,
+  dependencies: Uses<'deployments' | 'sandboxes' | 'ownership'>,
   userId: string,
   request: { projectId: string; sandboxId?: string; reuse?: boolean },
 ): Promise<Deployment | undefined> {
   if (request.sandboxId) {
-    const owner = await findRunningWithSandbox(dependencies, userId, request.sandboxId);
+    const owner = await runningOwnerOf(dependencies, userId, request.sandboxId);
     if (!owner) throw new SandboxNotReusableError(`sandbox ${request.sandboxId} is not a running sandbox of yours`, 404);
     if (!(await dependencies.sandboxes.isAlive(request.sandboxId))) {
       throw new SandboxNotReusableError(`sandbox ${request.sandboxId} is no longer alive`, 409);
@@ -22,20 +21,20 @@ export async function findReusableDeployment(
     return owner;
   }
   if (!request.reuse) return undefined;
-  const { items } = await dependencies.deployments.listByOwner(userId, { projectId: request.projectId, statuses: ['RUNNING'], limit: 5 });
+  const { items } = await dependencies.deployments.listActiveByOwner(userId, { projectId: request.projectId, limit: 10 });
   for (const candidate of items) {
-    if (candidate.sandboxId && (await dependencies.sandboxes.isAlive(candidate.sandboxId))) return candidate;
+    if (candidate.status === 'RUNNING' && candidate.sandboxId && (await dependencies.sandboxes.isAlive(candidate.sandboxId))) return candidate;
   }
   return undefined;
 }
 
-async function findRunningWithSandbox(dependencies: Uses<'deployments'>, userId: string, sandboxId: string): Promise<Deployment | undefined> {
-  let nextToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await dependencies.deployments.listByOwner(userId, { statuses: ['RUNNING'], limit: 50, nextToken });
-    const found = result.items.find((deployment) => deployment.sandboxId === sandboxId);
-    if (found || !result.nextToken) return found;
-    nextToken = result.nextToken;
-  }
-  return undefined;
+/** The caller's RUNNING deployment that owns the sandbox; another user's is as good as none. */
+async function runningOwnerOf(dependencies: Uses<'deployments' | 'ownership'>, userId: string, sandboxId: string): Promise<Deployment | undefined> {
+  const ownerId = await dependencies.ownership.ownerOf(sandboxId);
+  // No ownership item: the creator owns it, one of the caller's few live deployments.
+  const owner = ownerId
+    ? await dependencies.deployments.get(ownerId)
+    : (await dependencies.deployments.listActiveByOwner(userId)).items.find((deployment) => deployment.sandboxId === sandboxId);
+  if (!owner || owner.userId !== userId || owner.status !== 'RUNNING' || owner.sandboxId !== sandboxId) return undefined;
+  return owner;
 }

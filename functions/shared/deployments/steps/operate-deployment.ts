@@ -10,29 +10,43 @@ import type { LogEntry } from '../logs/log-entry.ts';
 import type { LogQuery } from '../logs/log-query.ts';
 import { probeApp, type ProbeResult } from '../probe-app.ts';
 import { loadOwnDeployment } from './load-own-deployment.ts';
+import { SandboxGoneError, SandboxNotFoundError } from '../../sandbox/errors.ts';
+import { latestEnd, userLimits } from '../quotas/deployment-quotas.ts';
+import type { QuotaLimits } from '../quotas/quota-limits.ts';
 
+/** The sandbox of a deployment that keeps it: not while it is being stopped, nor once it ended. */
 function requireSandbox(deployment: Deployment): string {
-  if (!deployment.sandboxId || isTerminal(deployment.status)) {
+  if (!deployment.sandboxId || isTerminal(deployment.status) || deployment.status === 'STOPPING') {
     throw new NoLiveSandboxError(`deployment ${deployment.deploymentId} is ${deployment.status} and has no live sandbox`);
   }
   return deployment.sandboxId;
 }
 
-/** Keep-alive: the sandbox lives `seconds` from now, at most `maxSeconds`. */
+/**
+ * Keep-alive: the sandbox lives `seconds` from now, but never past the longest the user's
+ * sandboxes may live from their creation (a quota; repeating keep-alives cannot get around it).
+ */
 export async function extendLifetime(
-  dependencies: Uses<'deployments' | 'sandboxes'>,
+  dependencies: Uses<'deployments' | 'sandboxes' | 'quotas'>,
   userId: string,
   deploymentId: string,
   seconds: number,
-  maxSeconds: number,
+  quotaDefaults: QuotaLimits,
 ): Promise<Deployment> {
-  if (!Number.isInteger(seconds) || seconds < 60 || seconds > maxSeconds) {
-    throw new LifetimeOutOfBoundsError(`seconds must be an integer between 60 and ${maxSeconds}`);
-  }
+  if (!Number.isInteger(seconds) || seconds < 60) throw new LifetimeOutOfBoundsError('seconds must be an integer of at least 60');
   const deployment = await loadOwnDeployment(dependencies.deployments, userId, deploymentId);
   const sandboxId = requireSandbox(deployment);
+  const limits = await userLimits(dependencies, userId, quotaDefaults);
+  const now = nowOf(dependencies);
+  const latest = latestEnd(deployment, limits);
+  const allowed = Math.floor((latest.getTime() - now.getTime()) / 1000);
+  if (seconds > allowed) {
+    throw new LifetimeOutOfBoundsError(
+      `seconds must be at most ${Math.max(0, allowed)}: the sandbox may live until ${latest.toISOString()}, ${limits.maxSandboxLifetimeSeconds} s after its creation (your quota: longest sandbox lifetime)`,
+    );
+  }
   await dependencies.sandboxes.extendLifetime(sandboxId, seconds);
-  const expiresAt = new Date(nowOf(dependencies).getTime() + seconds * 1000).toISOString();
+  const expiresAt = new Date(now.getTime() + seconds * 1000).toISOString();
   return dependencies.deployments.update(deploymentId, { expiresAt });
 }
 
@@ -54,7 +68,12 @@ export async function liveHealth(dependencies: Uses<'deployments' | 'sandboxes'>
   if (!deployment.sandboxId || isTerminal(deployment.status)) {
     return { ...base, probe: null, sandbox: { sandboxId: deployment.sandboxId ?? null, alive: false } };
   }
-  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId).catch(() => undefined);
+  // Only "not found" and "gone" mean dead; a provider that is rate limiting or unreachable says
+  // nothing about the sandbox (the API answers 503/502 for those).
+  const sandbox = await dependencies.sandboxes.connect(deployment.sandboxId).catch((error: unknown) => {
+    if (error instanceof SandboxNotFoundError || error instanceof SandboxGoneError) return undefined;
+    throw error;
+  });
   if (!sandbox) return { ...base, probe: null, sandbox: { sandboxId: deployment.sandboxId, alive: false } };
   const probe = await probeApp(sandbox.portUrl(deployment.options.port), deployment.options.healthPath);
   if (probe.statusCode !== undefined && probe.statusCode < 500) return { ...base, probe, sandbox: null };

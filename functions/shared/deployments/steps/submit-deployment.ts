@@ -9,7 +9,10 @@ import { decodeContent, type DeploymentRequest } from '../deployment-request.ts'
 import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-deployment.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
-import { SandboxNotReusableError } from '../errors.ts';
+import { IllegalTransitionError, SandboxNotReusableError } from '../errors.ts';
+import { endDeployment } from './end-deployment.ts';
+import { releaseQuotaSlots, reserveQuotas, takeOverLiveSlot, userLimits } from '../quotas/deployment-quotas.ts';
+import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
 
 export interface SubmitDeploymentInput {
@@ -19,9 +22,14 @@ export interface SubmitDeploymentInput {
   batchPlan?: BatchPlanOptions;
   /** What the plan may assume about the sandboxes (their domain, their tools). */
   sandbox?: SandboxFacts;
+  /** The quota limits of users an operator gave no limits of their own. */
+  quotaDefaults?: QuotaLimits;
 }
 
-export async function submitDeployment(dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes'>, input: SubmitDeploymentInput): Promise<Deployment> {
+export async function submitDeployment(
+  dependencies: Uses<'deployments' | 'staging' | 'workflows' | 'sandboxes' | 'ownership' | 'quotas' | 'logArchive'>,
+  input: SubmitDeploymentInput,
+): Promise<Deployment> {
   const { deployments, staging, workflows } = dependencies;
   const { request } = input;
   const deploymentId = input.deploymentId ?? randomUUID();
@@ -31,6 +39,15 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
   // PlanError (no start command, a broken package.json) before anything is created.
   const buildPlan = planDeployment(request, input.sandbox);
   const previous = await findReusableDeployment(dependencies, input.userId, request);
+  // 429 (QuotaExceededError) or 400 (a lifetime past the user's longest) before anything is created.
+  const limits = await userLimits(dependencies, input.userId, input.quotaDefaults ?? DEFAULT_QUOTA_LIMITS);
+  const quotaSlots = await reserveQuotas(dependencies, {
+    userId: input.userId,
+    deploymentId,
+    limits,
+    timeoutSeconds: request.options.timeoutSeconds,
+    redeploy: previous !== undefined,
+  });
 
   await deployments.create({
     deploymentId,
@@ -44,11 +61,20 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
     bytesTotal: files.reduce((sum, file) => sum + file.content.length, 0),
     batchesTotal: batchMembers.length,
     createdAt: nowOf(dependencies).toISOString(),
+    ...(request.options.callbackUrl ? { callbackUrl: request.options.callbackUrl } : {}),
+    quotaSlots,
+    // A redeploy names the sandbox it is to take over, but does not claim it yet: until the
+    // hand-over below, the sandbox and its app stay the previous deployment's, whatever dies.
     ...(previous
       ? {
-          sandboxId: previous.sandboxId,
-          expiresAt: previous.expiresAt,
-          reusedFrom: { deploymentId: previous.deploymentId, ...(previous.appPid ? { appPid: previous.appPid } : {}) },
+          reusedFrom: {
+            deploymentId: previous.deploymentId,
+            sandboxId: previous.sandboxId!,
+            ...(previous.expiresAt ? { expiresAt: previous.expiresAt } : {}),
+            ...(previous.appPid ? { appPid: previous.appPid } : {}),
+          },
+          // The sandbox's age bounds its lifetime, whoever deploys into it.
+          sandboxCreatedAt: previous.sandboxCreatedAt ?? previous.createdAt,
         }
       : {}),
   });
@@ -60,19 +86,41 @@ export async function submitDeployment(dependencies: Uses<'deployments' | 'stagi
       batches.push(await staging.putBatch(deploymentId, index, members.map((member) => files[member]!)));
     }
     if (previous) {
-      // Last, once our record exists (so the sweep finds the sandbox owned all along): the sandbox
-      // changes hands in one conditional write, RUNNING -> TERMINATED replaced by us.
-      handedOver = (await deployments.transitionFrom(previous.deploymentId, previous, 'TERMINATED', { replacedBy: deploymentId })) !== undefined;
-      if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} changed while redeploying; try again`, 409);
+      // The commit point, last before the saga: the sandbox changes owner in one conditional write.
+      handedOver = await dependencies.ownership.handOver(previous.sandboxId!, previous.deploymentId, deploymentId);
+      if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} was taken over or ended while redeploying; try again`, 409);
+      // Its live-sandbox slot comes with it.
+      const liveSlot = await takeOverLiveSlot(dependencies, previous, deploymentId);
+      if (liveSlot !== undefined) {
+        quotaSlots.liveSandboxes = liveSlot;
+        await deployments.update(deploymentId, { quotaSlots });
+      }
+      await endReplaced(dependencies, previous, deploymentId);
     }
     const executionArn = await workflows.start({ deploymentId, batches });
     return await deployments.update(deploymentId, { executionArn });
   } catch (error) {
     const failure = { step: 'submit' as const, name: (error as Error).name ?? 'Error', message: (error as Error).message };
-    await deployments.transition(deploymentId, 'FAILED', { error: failure }).catch(() => undefined);
-    // A sandbox we took over is ours to end; one we did not get stays with its deployment.
-    if (handedOver && previous?.sandboxId) await dependencies.sandboxes.kill(previous.sandboxId).catch(() => undefined);
-    await staging.deleteAll(deploymentId).catch(() => undefined);
+    // Ended like any failed deployment: a sandbox it took over is its to kill, one it did not get
+    // stays with its deployment; its staged files and its quota go.
+    const record = await deployments.get(deploymentId).catch(() => undefined);
+    if (record) await endDeployment(dependencies, { deployment: record, to: 'FAILED', changes: { error: failure } }).catch(() => undefined);
+    await releaseQuotaSlots(dependencies, { userId: input.userId, deploymentId, quotaSlots }).catch(() => undefined);
     throw error;
+  }
+}
+
+/**
+ * The replaced deployment ends TERMINATED, naming its successor. After the hand-over nothing of
+ * it can kill the sandbox (its owner is the redeploy), so a concurrent keep-alive or DELETE is
+ * harmless: the write only needs a legal predecessor.
+ */
+async function endReplaced(dependencies: Uses<'deployments'>, previous: Deployment, deploymentId: string): Promise<void> {
+  try {
+    await dependencies.deployments.transition(previous.deploymentId, 'TERMINATED', { replacedBy: deploymentId });
+  } catch (error) {
+    if (!(error instanceof IllegalTransitionError)) throw error;
+    // Ended meanwhile (a DELETE, an expiry): it still hands its sandbox on, and says to whom.
+    await dependencies.deployments.update(previous.deploymentId, { replacedBy: deploymentId });
   }
 }

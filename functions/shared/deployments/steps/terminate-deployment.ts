@@ -12,11 +12,11 @@ import { endDeployment, type EndingPorts } from './end-deployment.ts';
 import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
 
 export async function terminateDeployment(dependencies: Uses<EndingPorts>, userId: string, deploymentId: string): Promise<Deployment> {
-  const { deployments, sandboxes } = dependencies;
+  const { deployments } = dependencies;
   const deployment = await loadOwnDeployment(deployments, userId, deploymentId);
   if (isTerminal(deployment.status)) {
-    // Its sandbox now belongs to the redeploy that replaced it.
-    if (!deployment.replacedBy) await killDeploymentSandboxes(sandboxes, deploymentId, deployment.sandboxId);
+    // Nothing of it may be left; a sandbox a redeploy took over is not its any more.
+    await killDeploymentSandboxes(dependencies, deploymentId, deployment);
     return deployment;
   }
   const { ended } = await endDeployment(dependencies, { deployment, to: 'TERMINATED' });

@@ -18,6 +18,7 @@ import { MANAGED_BY } from '../app-layout.ts';
 import type { SweepBookkeeping } from '../ports.ts';
 import type { SandboxSummary } from '../../sandbox/sandbox-provider.ts';
 import { endDeployment } from '../steps/end-deployment.ts';
+import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';
 
@@ -77,7 +78,6 @@ async function reapExpired(run: SweepRun, counts: PhaseCounts): Promise<void> {
           deployment,
           to: 'EXPIRED',
           onlyIfUnchanged: true,
-          claim: () => claimEnd(run, deployment),
         });
         counts.killed += killedSandboxes.length;
         if (ended) counts.marked += 1;
@@ -90,24 +90,33 @@ async function reapExpired(run: SweepRun, counts: PhaseCounts): Promise<void> {
 async function failStuck(run: SweepRun, counts: PhaseCounts): Promise<void> {
   const { deployments, workflows } = run.dependencies;
   const now = nowOf(run.dependencies);
-  const shortest = Math.min(...Object.values(run.options.stuckAfterSeconds));
+  const youngest = Math.min(run.options.inFlightGraceSeconds, ...Object.values(run.options.stuckAfterSeconds));
   let nextToken: string | undefined;
   do {
-    const page = await deployments.listInFlightSince(new Date(now.getTime() - shortest * 1000), { limit: run.options.pageSize, nextToken });
+    const page = await deployments.listInFlightSince(new Date(now.getTime() - youngest * 1000), { limit: run.options.pageSize, nextToken });
     for (const deployment of page.items) {
       if (outOfBudget(run, counts)) return;
-      if (!isPastStepDeadline(deployment, now, run.options)) continue;
+      const pastGrace = age(deployment, now) > run.options.inFlightGraceSeconds * 1000;
+      if (!pastGrace) continue;
       counts.examined += 1;
       await guarded(run, 'stuck', counts, deployment.deploymentId, async () => {
-        // A saga that still runs will finish or fail this deployment itself.
-        if (deployment.executionArn && (await workflows.status(deployment.executionArn)) === 'RUNNING') return;
+        if (deployment.status === 'STOPPING') {
+          // Its ender died between claiming the ending and recording it: finish that ending.
+          const { ended, killedSandboxes } = await endDeployment(run.dependencies, { deployment, to: deployment.ending?.to ?? 'FAILED' });
+          counts.killed += killedSandboxes.length;
+          if (ended) counts.marked += 1;
+          return;
+        }
+        // No execution, or one that ended: nothing will move this record on, so it fails now.
+        const execution = deployment.executionArn ? await workflows.status(deployment.executionArn) : 'NOT_FOUND';
+        if (execution === 'RUNNING' && !isPastStepDeadline(deployment, now, run.options)) return;
         const step = STEP_OF_STATUS[deployment.status] ?? 'create';
+        const why = execution === 'RUNNING' ? `past its deadline` : execution === 'NOT_FOUND' ? 'no execution runs it' : `its execution ${execution.toLowerCase().replace('_', ' ')}`;
         const { ended, killedSandboxes } = await endDeployment(run.dependencies, {
           deployment,
           to: 'FAILED',
-          changes: { error: { step, name: 'DeploymentStuckError', message: `stuck in ${step}` } },
+          changes: { error: { step, name: 'DeploymentStuckError', message: `stuck in ${step}: ${why}` } },
           onlyIfUnchanged: true,
-          claim: () => claimEnd(run, deployment),
         });
         counts.killed += killedSandboxes.length;
         if (ended) counts.marked += 1;
@@ -117,9 +126,10 @@ async function failStuck(run: SweepRun, counts: PhaseCounts): Promise<void> {
   } while (nextToken);
 }
 
-/** Of concurrent sweeps, only one ends a given version of a record (and so kills its sandbox). */
-function claimEnd(run: SweepRun, deployment: Deployment): Promise<boolean> {
-  return run.dependencies.bookkeeping.claim(`end#${deployment.deploymentId}#${deployment.version}`, run.options.claimSeconds);
+/** How long the record has been in its current step. */
+function age(deployment: Deployment, now: Date): number {
+  const since = deployment.timestamps[deployment.status] ?? deployment.updatedAt;
+  return now.getTime() - new Date(since).getTime();
 }
 
 /** Past the step's own deadline, or past the health deadline plus grace; the caller also checks that no execution runs. */
@@ -134,14 +144,16 @@ function isPastStepDeadline(deployment: Deployment, now: Date, options: SweepOpt
 }
 
 async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
-  const { deployments, sandboxes, bookkeeping } = run.dependencies;
+  const { deployments, sandboxes, bookkeeping, ownership } = run.dependencies;
   const now = nowOf(run.dependencies).getTime();
   for (const sandbox of ours) {
     if (outOfBudget(run, counts)) return;
     counts.examined += 1;
     if (now - sandbox.startedAt.getTime() < run.options.orphanGraceSeconds * 1000) continue;
     await guarded(run, 'orphans', counts, sandbox.sandboxId, async () => {
-      const record = await currentOwner(deployments, sandbox.metadata.deploymentId);
+      // Its owner now: a redeploy that took it over, else its creator (from its metadata).
+      const ownerId = (await ownership.ownerOf(sandbox.sandboxId)) ?? sandbox.metadata.deploymentId;
+      const record = ownerId ? await deployments.get(ownerId) : undefined;
       const orphaned = !record || isTerminal(record.status) || (record.sandboxId !== undefined && record.sandboxId !== sandbox.sandboxId);
       if (!orphaned) return;
       // Of concurrent sweeps, only the one holding the claim kills.
@@ -150,13 +162,6 @@ async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly Sa
       counts.killed += 1;
     });
   }
-}
-
-/** The record that owns a sandbox now: its creator's, or that of the redeploys that took it over. */
-async function currentOwner(deployments: SweepDependencies['deployments'], deploymentId: string | undefined): Promise<Deployment | undefined> {
-  let record = deploymentId ? await deployments.get(deploymentId) : undefined;
-  for (let hops = 0; record?.replacedBy && hops < 50; hops++) record = await deployments.get(record.replacedBy);
-  return record;
 }
 
 async function markLost(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
@@ -181,7 +186,9 @@ async function markLost(run: SweepRun, counts: PhaseCounts, ours: readonly Sandb
         const lost = await deployments.transitionFrom(deployment.deploymentId, deployment, 'LOST', {
           error: { step: 'sweep', name: 'SandboxLostError', message: `sandbox ${deployment.sandboxId} is gone at the provider` },
         });
-        if (lost) counts.marked += 1;
+        if (!lost) return;
+        counts.marked += 1;
+        await releaseQuotaSlots(run.dependencies, lost);
       });
     }
     nextToken = page.nextToken;

@@ -9,7 +9,13 @@ export interface SweepOptions {
   pageSize: number;
   /** A sandbox younger than this is never judged an orphan (its record may be on its way). */
   orphanGraceSeconds: number;
-  /** How long a step may take before a record in it counts as stuck (if its execution ended). */
+  /**
+   * A record in flight whose execution is not running (it ended, or never existed) is stuck once
+   * it is older than this: the time the API needs between recording a deployment and starting
+   * its execution. No step deadline is waited for.
+   */
+  inFlightGraceSeconds: number;
+  /** How long a step may take before a record in it counts as stuck even while its execution runs. */
   stuckAfterSeconds: Partial<Record<DeploymentStatus, number>>;
   /** Extra time past the health deadline before CHECKING_HEALTH counts as stuck. */
   healthGraceSeconds: number;
@@ -22,6 +28,7 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
   maxItemsPerPhase: 500,
   pageSize: 100,
   orphanGraceSeconds: 120,
+  inFlightGraceSeconds: 60,
   // Beyond the state machine's task timeouts and retries for each step.
   stuckAfterSeconds: { PENDING: 120, CREATING: 600, UPLOADING: 1_200, STARTING: 900, CHECKING_HEALTH: 300 },
   healthGraceSeconds: 120,

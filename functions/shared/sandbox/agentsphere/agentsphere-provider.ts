@@ -34,6 +34,7 @@ import {
 import { killSandbox, lifetimeMs, sdkConnectionOptions, setSandboxLifetime } from './control-plane.ts';
 import { isNetworkFailure, requestNeverSent } from './map-error.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
+import type { DeadlineSource } from './time-budget.ts';
 
 export interface AgentSphereProviderOptions {
   /** Required; an empty key throws SandboxConfigurationError here, before any request. */
@@ -55,6 +56,11 @@ export interface AgentSphereProviderOptions {
    * stand-in that serves plain HTTP on loopback (`*.localhost`) is configured with `http`.
    */
   appUrlScheme?: 'https' | 'http';
+  /**
+   * When the current invocation ends (epoch ms), read at each call: every request's timeout,
+   * command deadline and retry fits the time left. Default: none (a process that never ends).
+   */
+  deadline?: DeadlineSource;
 }
 
 export class AgentSphereProvider implements SandboxProvider {
@@ -68,8 +74,9 @@ export class AgentSphereProvider implements SandboxProvider {
         apiKey: requireApiKey(options.apiKey),
         domain: checkDomain(options.domain ?? DEFAULT_AGENTSPHERE_DOMAIN),
         requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        ...(options.deadline ? { deadline: options.deadline } : {}),
       },
-      retry: options.retry ?? {},
+      retry: { ...options.retry, ...(options.deadline ? { deadline: options.deadline } : {}) },
       commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
       uploadTimeoutMs: options.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS,
       appUrlScheme: options.appUrlScheme ?? 'https',

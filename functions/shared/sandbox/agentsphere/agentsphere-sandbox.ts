@@ -23,6 +23,7 @@ import { killSandbox, setSandboxLifetime, type ControlPlaneContext } from './con
 import { withDeadline } from './deadline.ts';
 import { withErrorMapping } from './map-error.ts';
 import { withRetry } from './retry.ts';
+import { fitTimeout } from './time-budget.ts';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 export const DEFAULT_UPLOAD_TIMEOUT_MS = 120_000;
@@ -52,15 +53,16 @@ export class AgentSphereSandbox implements SandboxHandle {
     if (files.length === 0) return;
     const operation = `write ${files.length} file(s) to sandbox ${this.sandboxId}`;
     const entries = files.map((file) => ({ path: file.path, data: toUploadData(file.content) }));
-    const timeoutMs = this.#options.uploadTimeoutMs;
     await withRetry(
       operation,
-      () =>
-        withDeadline(
-          this.#sandbox.files.write(entries),
+      () => {
+        const timeoutMs = this.#fit(operation, this.#options.uploadTimeoutMs);
+        return withDeadline(
+          this.#sandbox.files.write(entries, { requestTimeoutMs: timeoutMs }),
           timeoutMs,
           () => new SandboxTimeoutError(`${operation} failed: no answer within ${timeoutMs} ms`),
-        ),
+        );
+      },
       this.#options.retry,
     );
   }
@@ -68,7 +70,7 @@ export class AgentSphereSandbox implements SandboxHandle {
   async readFile(path: string): Promise<Uint8Array> {
     const content = await withRetry(
       `read ${path} in sandbox ${this.sandboxId}`,
-      () => this.#sandbox.files.read(path, { format: 'bytes' }),
+      () => this.#sandbox.files.read(path, { format: 'bytes', requestTimeoutMs: this.#fit(`read ${path}`) }),
       this.#options.retry,
     );
     return toBytes(content);
@@ -78,7 +80,7 @@ export class AgentSphereSandbox implements SandboxHandle {
     // false means the directory already exists, which is fine.
     await withRetry(
       `create directory ${path} in sandbox ${this.sandboxId}`,
-      () => this.#sandbox.files.makeDir(path),
+      () => this.#sandbox.files.makeDir(path, { requestTimeoutMs: this.#fit(`create directory ${path}`) }),
       this.#options.retry,
     );
   }
@@ -87,10 +89,13 @@ export class AgentSphereSandbox implements SandboxHandle {
   async run(command: string, options: RunOptions = {}): Promise<CommandResult> {
     return withErrorMapping(`run a command in sandbox ${this.sandboxId}`, async () => {
       try {
+        // The command's deadline (the daemon ends it then) and its request fit the invocation.
+        const timeoutMs = this.#fit('run a command', options.timeoutMs ?? this.#options.commandTimeoutMs);
         const result = await this.#sandbox.commands.run(command, {
           cwd: options.cwd,
           envs: options.env,
-          timeoutMs: options.timeoutMs ?? this.#options.commandTimeoutMs,
+          timeoutMs,
+          requestTimeoutMs: timeoutMs,
         });
         return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
       } catch (err) {
@@ -113,6 +118,7 @@ export class AgentSphereSandbox implements SandboxHandle {
       this.#sandbox.commands.run(backgroundCommandLine(command, options), {
         background: true,
         timeoutMs: 0,
+        requestTimeoutMs: this.#fit('start a background process'),
         cwd: options.cwd,
         envs: options.env,
       }),
@@ -124,7 +130,7 @@ export class AgentSphereSandbox implements SandboxHandle {
   async listProcesses(): Promise<ProcessSummary[]> {
     const processes = await withRetry(
       `list processes in sandbox ${this.sandboxId}`,
-      () => this.#sandbox.commands.list(),
+      () => this.#sandbox.commands.list({ requestTimeoutMs: this.#fit('list processes') }),
       this.#options.retry,
     );
     return processes.map(toProcessSummary);
@@ -134,9 +140,14 @@ export class AgentSphereSandbox implements SandboxHandle {
   async killProcess(pid: number): Promise<boolean> {
     return withRetry(
       `kill process ${pid} in sandbox ${this.sandboxId}`,
-      () => this.#sandbox.commands.kill(pid),
+      () => this.#sandbox.commands.kill(pid, { requestTimeoutMs: this.#fit(`kill process ${pid}`) }),
       this.#options.retry,
     );
+  }
+
+  /** A call's timeout: its own (default the request timeout), or less when the invocation ends sooner. */
+  #fit(operation: string, wantedMs = this.#options.connection.requestTimeoutMs): number {
+    return fitTimeout(`${operation} in sandbox ${this.sandboxId}`, wantedMs, this.#options.connection.deadline);
   }
 
   portUrl(port: number): string {
@@ -148,7 +159,7 @@ export class AgentSphereSandbox implements SandboxHandle {
     try {
       return await withRetry(
         `check whether sandbox ${this.sandboxId} is running`,
-        () => this.#sandbox.isRunning(),
+        () => this.#sandbox.isRunning({ requestTimeoutMs: this.#fit('check whether it is running') }),
         this.#options.retry,
       );
     } catch (err) {

@@ -1,8 +1,9 @@
 /**
- * AgentSphere settings, read once from the environment and then passed explicitly to every SDK
- * call: the SDK would otherwise read the same variables on its own at each call.
+ * AgentSphere settings, passed explicitly to every SDK
+ * call: the SDK would otherwise read its environment variables on its own at each call.
  */
 import { SandboxConfigurationError } from '../errors.ts';
+import type { DeadlineSource } from './time-budget.ts';
 
 export interface AgentSphereConfig {
   apiKey: string;
@@ -10,26 +11,14 @@ export interface AgentSphereConfig {
   domain: string;
   /** Deadline of each request to the control plane or a sandbox daemon. */
   requestTimeoutMs: number;
+  /** When the current invocation ends: requests never outlive it. */
+  deadline?: DeadlineSource;
 }
 
 export const DEFAULT_AGENTSPHERE_DOMAIN = 'agentsphere.run';
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 type Environment = Readonly<Record<string, string | undefined>>;
-
-/**
- * AGENTSPHERE_API_KEY (required), AGENTSPHERE_DOMAIN (default agentsphere.run) and
- * AGENTSPHERE_REQUEST_TIMEOUT_MS (default 30 000). Throws SandboxConfigurationError before any
- * request when a value is missing or unusable.
- */
-export function readAgentSphereConfig(env: Environment = process.env): AgentSphereConfig {
-  assertSdkDebugOff(env);
-  return {
-    apiKey: requireApiKey(env.AGENTSPHERE_API_KEY),
-    domain: checkDomain(env.AGENTSPHERE_DOMAIN?.trim() || DEFAULT_AGENTSPHERE_DOMAIN),
-    requestTimeoutMs: parseTimeout(env.AGENTSPHERE_REQUEST_TIMEOUT_MS),
-  };
-}
 
 /** The SDK sends a request without a key rather than refusing, so refuse here. */
 export function requireApiKey(apiKey: string | undefined): string {
@@ -62,15 +51,4 @@ export function assertSdkDebugOff(env: Environment = process.env): void {
       'AGENTSPHERE_DEBUG=true makes the AgentSphere SDK fake sandbox creation and skip kills; unset it.',
     );
   }
-}
-
-function parseTimeout(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return DEFAULT_REQUEST_TIMEOUT_MS;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) {
-    throw new SandboxConfigurationError(
-      `AGENTSPHERE_REQUEST_TIMEOUT_MS must be a positive whole number of milliseconds, got "${value}".`,
-    );
-  }
-  return parsed;
 }

@@ -6,15 +6,23 @@ import { Sandbox } from 'agentsphere';
 import { SandboxGoneError, SandboxInvalidRequestError, SandboxNotFoundError } from '../errors.ts';
 import type { AgentSphereConfig } from './config.ts';
 import { withRetry, type RetryOptions } from './retry.ts';
+import { fitTimeout } from './time-budget.ts';
 
 export interface ControlPlaneContext {
   connection: AgentSphereConfig;
   retry: RetryOptions;
 }
 
-/** The options every SDK call gets, so that the SDK never falls back to its environment variables. */
-export function sdkConnectionOptions(connection: AgentSphereConfig): AgentSphereConfig {
-  return { apiKey: connection.apiKey, domain: connection.domain, requestTimeoutMs: connection.requestTimeoutMs };
+/**
+ * The options every SDK call gets, so that the SDK never falls back to its environment
+ * variables; the request timeout fits what is left of the invocation.
+ */
+export function sdkConnectionOptions(connection: AgentSphereConfig, operation = 'a sandbox request'): Omit<AgentSphereConfig, 'deadline'> {
+  return {
+    apiKey: connection.apiKey,
+    domain: connection.domain,
+    requestTimeoutMs: fitTimeout(operation, connection.requestTimeoutMs, connection.deadline),
+  };
 }
 
 /** Ends the sandbox; an unknown or already ended sandbox is success. */

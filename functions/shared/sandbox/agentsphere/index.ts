@@ -6,7 +6,6 @@ export {
   type AgentSphereSandboxOptions,
 } from './agentsphere-sandbox.ts';
 export {
-  readAgentSphereConfig,
   DEFAULT_AGENTSPHERE_DOMAIN,
   DEFAULT_REQUEST_TIMEOUT_MS,
   type AgentSphereConfig,

@@ -5,6 +5,7 @@
 import pRetry from 'p-retry';
 import type { SandboxProviderError } from '../errors.ts';
 import { toSandboxError } from './map-error.ts';
+import { timeLeft, type DeadlineSource } from './time-budget.ts';
 
 export interface RetryOptions {
   /** Retries after the first attempt. Default 4. */
@@ -15,6 +16,8 @@ export interface RetryOptions {
   maxTimeout?: number;
   /** Which mapped errors to retry. Default: the transient ones. */
   retryOn?: (error: SandboxProviderError) => boolean;
+  /** When the invocation ends: no retry is started that could outlive it. */
+  deadline?: DeadlineSource;
 }
 
 export const DEFAULT_RETRY_OPTIONS = {
@@ -32,7 +35,8 @@ export function isTransient(error: SandboxProviderError): boolean {
  * rejects with a SandboxProviderError (the last one), whose message starts with `operation`.
  */
 export async function withRetry<T>(operation: string, fn: () => Promise<T>, options: RetryOptions = {}): Promise<T> {
-  const { retryOn = isTransient, ...timing } = options;
+  const { retryOn = isTransient, deadline, ...timing } = options;
+  const left = timeLeft(deadline);
   try {
     return await pRetry(
       async () => {
@@ -50,6 +54,8 @@ export async function withRetry<T>(operation: string, fn: () => Promise<T>, opti
         maxTimeout: timing.maxTimeout ?? DEFAULT_RETRY_OPTIONS.maxTimeout,
         factor: 2,
         randomize: true,
+        // p-retry stops retrying once this much time has passed since the first attempt.
+        ...(left !== undefined ? { maxRetryTime: Math.max(0, left) } : {}),
         // Returning false makes p-retry reject with this error at once, without waiting.
         shouldRetry: ({ error }) => retryOn(toSandboxError(error, operation)),
       },
