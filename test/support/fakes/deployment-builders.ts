@@ -10,6 +10,8 @@ import type { Deployment } from '../../../functions/shared/deployments/deploymen
 import type { DeploymentStatus } from '../../../functions/shared/deployments/deployment-status.ts';
 import { deploymentRequestSchema, type DeploymentRequest } from '../../../functions/shared/deployments/deployment-request.ts';
 import type { NewDeployment, StagedBatchRef, StagedFile } from '../../../functions/shared/deployments/ports.ts';
+import { releaseQuotaSlots } from '../../../functions/shared/deployments/quotas/deployment-quotas.ts';
+import { submitDeployment } from '../../../functions/shared/deployments/steps/submit-deployment.ts';
 import type { AppHandler, FakeProcess } from './fake-process.ts';
 import type { FakeSandbox } from './fake-sandbox.ts';
 import type { FakePorts } from './fake-ports.ts';
@@ -66,7 +68,17 @@ export interface DeploymentInOptions {
   app?: AppHandler | false;
   /** Seconds the provider gives the sandbox (default the deployment's timeoutSeconds). */
   sandboxLifetimeSeconds?: number;
+  /**
+   * Whether the create step recorded the sandbox's owner (default true); false builds a sandbox
+   * created before ownership items existed (its creator, from its metadata, owns it).
+   */
+  recordOwner?: boolean;
+  /** Whether the deployment holds its quota slots, as a submit takes them (default true). */
+  holdsQuota?: boolean;
 }
+
+/** The builders take slots below this limit: as many deployments as a test builds, not the defaults' few. */
+const BUILDER_SLOT_LIMIT = 1000;
 
 export interface BuiltDeployment {
   deployment: Deployment;
@@ -81,7 +93,8 @@ export async function deploymentIn(ports: FakePorts, status: DeploymentStatus, o
   const files = options.files ?? DEFAULT_FILES;
   const env = options.env ?? {};
   const base = newDeployment({ createdAt: ports.clock.iso(), filesTotal: files.length, envNames: Object.keys(env).sort(), ...options.overrides });
-  let deployment = await ports.deployments.create(base);
+  const quotaSlots = options.holdsQuota === false ? undefined : await takeQuotaSlots(ports, base.userId, base.deploymentId);
+  let deployment = await ports.deployments.create({ ...base, ...(quotaSlots ? { quotaSlots } : {}) });
   await ports.staging.putManifest({ deploymentId: deployment.deploymentId, env });
   const batches = [await ports.staging.putBatch(deployment.deploymentId, 0, files)];
   const built: BuiltDeployment = { deployment, batches };
@@ -94,7 +107,9 @@ export async function deploymentIn(ports: FakePorts, status: DeploymentStatus, o
         expiresAt: ports.clock.inSeconds(options.sandboxLifetimeSeconds ?? deployment.options.timeoutSeconds),
       });
       built.sandbox = sandbox;
-      deployment = await ports.deployments.transition(deployment.deploymentId, 'UPLOADING', { sandboxId: sandbox.sandboxId, expiresAt: ports.clock.inSeconds(deployment.options.timeoutSeconds) });
+      const expiresAt = ports.clock.inSeconds(deployment.options.timeoutSeconds);
+      if (options.recordOwner !== false) await ports.ownership.recordOwner(sandbox.sandboxId, deployment.deploymentId, expiresAt);
+      deployment = await ports.deployments.transition(deployment.deploymentId, 'UPLOADING', { sandboxId: sandbox.sandboxId, expiresAt, sandboxCreatedAt: sandbox.startedAt.toISOString() });
     } else if (next === 'STARTING') {
       for (const file of files) built.sandbox!.writeFile(`${APP_DIR}/${file.path}`, file.content);
       await ports.deployments.recordBatch(deployment.deploymentId, 0, files.length);
@@ -105,12 +120,34 @@ export async function deploymentIn(ports: FakePorts, status: DeploymentStatus, o
       deployment = await ports.deployments.transition(deployment.deploymentId, 'CHECKING_HEALTH', { appPid: app.pid, healthDeadline: ports.clock.inSeconds(60) });
     } else if (next === 'RUNNING') {
       deployment = await ports.deployments.transition(deployment.deploymentId, 'RUNNING', { appUrl: ports.sandboxes.portUrl(built.sandbox!.sandboxId, deployment.options.port) });
+      // No longer in flight (as the health step gives it back).
+      await releaseQuotaSlots(ports.dependencies, deployment, ['deploymentsInFlight']);
     } else {
       deployment = await ports.deployments.transition(deployment.deploymentId, next);
     }
   }
   built.deployment = deployment;
   return built;
+}
+
+/** A slot of each counted quota, as a submit takes them for a new deployment. */
+async function takeQuotaSlots(ports: FakePorts, userId: string, deploymentId: string): Promise<NonNullable<Deployment['quotaSlots']>> {
+  const deploymentsInFlight = await ports.quotas.takeSlot(userId, 'deploymentsInFlight', BUILDER_SLOT_LIMIT, deploymentId);
+  const liveSandboxes = await ports.quotas.takeSlot(userId, 'liveSandboxes', BUILDER_SLOT_LIMIT, deploymentId);
+  return { deploymentsInFlight: deploymentsInFlight!, liveSandboxes: liveSandboxes! };
+}
+
+/**
+ * A redeploy into the RUNNING deployment's sandbox, submitted through the real submit: the new
+ * record PENDING with `reusedFrom`, the sandbox handed over to it (its live-sandbox slot with
+ * it), the previous deployment TERMINATED and replaced by it, its saga started.
+ */
+export async function redeployInto(ports: FakePorts, previous: BuiltDeployment, options: { deploymentId?: string; files?: { path: string; content: string }[] } = {}): Promise<Deployment> {
+  return submitDeployment(ports.dependencies, {
+    userId: previous.deployment.userId,
+    request: deploymentRequest({ projectId: previous.deployment.projectId, sandboxId: previous.sandbox!.sandboxId, ...(options.files ? { files: options.files } : {}) }),
+    ...(options.deploymentId ? { deploymentId: options.deploymentId } : {}),
+  });
 }
 
 /** The app process as the start step leaves it: running, answering on the deployment's port. */

@@ -10,6 +10,8 @@ import { FakeWorkflows } from './fake-workflows.ts';
 import { MemoryDeploymentRepository } from './memory-deployment-repository.ts';
 import { MemoryFileStaging } from './memory-file-staging.ts';
 import { MemoryLogArchive } from './memory-log-archive.ts';
+import { MemoryQuotaStore } from './memory-quota-store.ts';
+import { MemorySandboxOwnership } from './memory-sandbox-ownership.ts';
 import { MemorySweepBookkeeping } from './memory-sweep-bookkeeping.ts';
 
 export interface FakePorts {
@@ -17,6 +19,8 @@ export interface FakePorts {
   journal: CallJournal;
   deployments: MemoryDeploymentRepository;
   bookkeeping: MemorySweepBookkeeping;
+  ownership: MemorySandboxOwnership;
+  quotas: MemoryQuotaStore;
   staging: MemoryFileStaging;
   workflows: FakeWorkflows;
   sandboxes: FakeSandboxProvider;
@@ -37,6 +41,8 @@ export function createFakePorts(options: FakePortsOptions = {}): FakePorts {
   const shared = { journal, interleave: options.interleave ?? false };
   const deployments = new MemoryDeploymentRepository({ ...shared, now: clock.now });
   const bookkeeping = new MemorySweepBookkeeping({ ...shared, now: clock.now });
+  const ownership = new MemorySandboxOwnership(shared);
+  const quotas = new MemoryQuotaStore({ ...shared, now: clock.now });
   const staging = new MemoryFileStaging(shared);
   const workflows = new FakeWorkflows(shared);
   const sandboxes = new FakeSandboxProvider({ ...shared, now: clock.now });
@@ -46,10 +52,12 @@ export function createFakePorts(options: FakePortsOptions = {}): FakePorts {
     journal,
     deployments,
     bookkeeping,
+    ownership,
+    quotas,
     staging,
     workflows,
     sandboxes,
     logArchive,
-    dependencies: { deployments, bookkeeping, staging, workflows, sandboxes, logArchive, now: clock.now },
+    dependencies: { deployments, bookkeeping, ownership, quotas, staging, workflows, sandboxes, logArchive, now: clock.now },
   };
 }

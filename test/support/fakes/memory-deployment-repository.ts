@@ -6,8 +6,10 @@
  * - transitionFrom acts only on the exact status and version it expects;
  * - every write bumps the version and `updatedAt`; a status change stamps `timestamps[status]`;
  * - recordBatch sets one index (idempotent per index);
- * - two sparse listings: active-by-expiry (a sandbox id was recorded and the record is not
- *   terminal, soonest expiry first) and in-flight (in a saga step, oldest step first);
+ * - three sparse listings: active-by-expiry (a sandbox id was recorded and the record is not
+ *   terminal, soonest expiry first), active-by-owner (the same records, per user, newest first,
+ *   the project filter applied after a page is read) and in-flight (in a saga step or STOPPING,
+ *   oldest step first);
  * - owner listings newest first, with the adapter's status filter over at most 10 read pages;
  * - pages end with a nextToken when a read page was full, and tokens only work for the listing
  *   (and partition) that issued them.
@@ -21,7 +23,17 @@ import { DeploymentNotFoundError, IllegalTransitionError } from '../../../functi
 import type { DeploymentPage, DeploymentRepository, ExpectedState, NewDeployment, OwnerQuery, TransitionChanges } from '../../../functions/shared/deployments/ports.ts';
 import { CallControl, type CallControlOptions } from './call-control.ts';
 
-export type RepositoryMethod = 'create' | 'get' | 'transition' | 'transitionFrom' | 'update' | 'recordBatch' | 'listByOwner' | 'listActiveExpiringBefore' | 'listInFlightSince';
+export type RepositoryMethod =
+  | 'create'
+  | 'get'
+  | 'transition'
+  | 'transitionFrom'
+  | 'update'
+  | 'recordBatch'
+  | 'listByOwner'
+  | 'listActiveByOwner'
+  | 'listActiveExpiringBefore'
+  | 'listInFlightSince';
 
 /** Called inside every write, after it took effect: what a reader would see at that moment. */
 export type RecordChangeListener = (change: { before: Deployment | undefined; after: Deployment; method: RepositoryMethod }) => void;
@@ -33,6 +45,7 @@ export interface MemoryDeploymentRepositoryOptions extends CallControlOptions {
 /** A stored item: the record and the key attributes the adapter keeps beside it. */
 interface Item {
   record: Deployment;
+  /** The adapter's activePartition and activeOwner: set and removed together. */
   activePartition: boolean;
   inFlightPartition: boolean;
   stepStartedAt?: string;
@@ -74,7 +87,7 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
       const inFlight = IN_FLIGHT_STATUSES.has(record.status);
       this.#store('create', undefined, {
         record: copy(record),
-        // A redeploy starts with the live sandbox it took over.
+        // Created with a sandbox: in the active listings from the start (as the adapter writes it).
         activePartition: Boolean(record.sandboxId),
         inFlightPartition: inFlight,
         ...(inFlight ? { stepStartedAt: now } : {}),
@@ -151,6 +164,17 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
     });
   }
 
+  listActiveByOwner(userId: string, options: Omit<OwnerQuery, 'statuses'> = {}): Promise<DeploymentPage> {
+    return this.control.call('listActiveByOwner', [userId, options], () => {
+      const partition = ownerKey(userId);
+      const rows = this.#rows((item) => item.activePartition && item.record.userId === userId, 'activeOwner', 'gsi1sk', 'descending', partition);
+      // One read page, filtered after it was read (as a DynamoDB FilterExpression is).
+      const page = readPage(rows, decodeToken(options.nextToken, { activeOwner: partition }), options.limit ?? 50, 'descending', 'gsi1sk');
+      const items = page.items.filter((record) => options.projectId === undefined || record.projectId === options.projectId);
+      return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+    });
+  }
+
   listActiveExpiringBefore(before: Date, options: { limit?: number; nextToken?: string } = {}): Promise<DeploymentPage> {
     return this.control.call('listActiveExpiringBefore', [before, options], () =>
       this.#sparseIndexBefore('activePartition', 'ACTIVE', 'expiresAt', (item) => item.activePartition ? item.record.expiresAt : undefined, before, options),
@@ -183,10 +207,10 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
     return readPage(rows, decodeToken(options.nextToken, { [partitionKey]: partition }), limit, 'ascending', sortKey);
   }
 
-  #rows(belongs: (item: Item) => boolean, partitionKey: string, sortKey: string, order: 'ascending' | 'descending'): Row[] {
+  #rows(belongs: (item: Item) => boolean, partitionKey: string, sortKey: string, order: 'ascending' | 'descending', partition?: string): Row[] {
     const rows = [...this.#items.values()].filter(belongs).map((item) => {
       const keys = indexKeysOf(item);
-      return { record: item.record, key: { ...primaryKey(item.record.deploymentId), [partitionKey]: keys[partitionKey]!, [sortKey]: keys[sortKey]! } };
+      return { record: item.record, key: { ...primaryKey(item.record.deploymentId), [partitionKey]: partition ?? keys[partitionKey]!, [sortKey]: keys[sortKey]! } };
     });
     rows.sort((a, b) => compareRows(a.key, b.key, sortKey));
     return order === 'ascending' ? rows : rows.reverse();
