@@ -9,7 +9,10 @@
  * - three sparse listings: active-by-expiry (a sandbox id was recorded and the record is not
  *   terminal, soonest expiry first), active-by-owner (the same records, per user, newest first,
  *   the project filter applied after a page is read) and in-flight (in a saga step or STOPPING,
- *   oldest step first);
+ *   oldest step first); like the adapter, a status change to an in-flight status restamps the
+ *   step but does not put a record back into the in-flight listing once RUNNING took it out
+ *   (RUNNING -> STOPPING is not listed: a bug the contract test names, kept here so the unit
+ *   tests see what production does);
  * - owner listings newest first, with the adapter's status filter over at most 10 read pages;
  * - pages end with a nextToken when a read page was full, and tokens only work for the listing
  *   (and partition) that issued them.
