@@ -142,10 +142,19 @@ async function takeQuotaSlots(ports: FakePorts, userId: string, deploymentId: st
  * record PENDING with `reusedFrom`, the sandbox handed over to it (its live-sandbox slot with
  * it), the previous deployment TERMINATED and replaced by it, its saga started.
  */
-export async function redeployInto(ports: FakePorts, previous: BuiltDeployment, options: { deploymentId?: string; files?: { path: string; content: string }[] } = {}): Promise<Deployment> {
+export async function redeployInto(
+  ports: FakePorts,
+  previous: BuiltDeployment,
+  options: { deploymentId?: string; files?: { path: string; content: string }[]; timeoutSeconds?: number } = {},
+): Promise<Deployment> {
   return submitDeployment(ports.dependencies, {
     userId: previous.deployment.userId,
-    request: deploymentRequest({ projectId: previous.deployment.projectId, sandboxId: previous.sandbox!.sandboxId, ...(options.files ? { files: options.files } : {}) }),
+    request: deploymentRequest({
+      projectId: previous.deployment.projectId,
+      sandboxId: previous.sandbox!.sandboxId,
+      ...(options.files ? { files: options.files } : {}),
+      ...(options.timeoutSeconds ? { options: { timeoutSeconds: options.timeoutSeconds } } : {}),
+    }),
     ...(options.deploymentId ? { deploymentId: options.deploymentId } : {}),
   });
 }

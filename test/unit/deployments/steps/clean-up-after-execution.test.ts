@@ -58,4 +58,40 @@ describe('cleanUpAfterExecution', () => {
     // Assert
     expect(result.error).toEqual({ step: 'create', name: 'ExecutionAborted', message: 'the execution aborted in step create' });
   });
+
+  // Bug (a later ender replaces the first ender's cause; see clean-up-failed-deployment.test.ts),
+  // made worse here: a STOPPING record has no step (STEP_OF_STATUS), so the execution's cleanup
+  // records "failed in step create" over the saga's real cause in step health. Fix as there, and
+  // take the step from the recorded error (or the last saga status) for a STOPPING record.
+  it.fails("keeps the saga cleanup's cause when that cleanup died after its claim", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { deployment } = await deploymentIn(ports, 'CHECKING_HEALTH');
+    const died = ports.sandboxes.control.hangNext('kill', 'before');
+    void cleanUpFailedDeployment(ports.dependencies, { deploymentId: deployment.deploymentId, failedStep: 'health', error: { Error: 'AppExitedError', Cause: 'exited' } });
+    await died;
+
+    // Act
+    const result = await cleanUpAfterExecution(ports.dependencies, { name: deployment.deploymentId, status: 'FAILED' });
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    expect((await ports.deployments.get(deployment.deploymentId))?.error).toEqual({ step: 'health', name: 'AppExitedError', message: 'exited' });
+  });
+
+  it('finishes the saga cleanup that died after its claim: no sandbox is left', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { deployment, sandbox } = await deploymentIn(ports, 'CHECKING_HEALTH');
+    const died = ports.sandboxes.control.hangNext('kill', 'before');
+    void cleanUpFailedDeployment(ports.dependencies, { deploymentId: deployment.deploymentId, failedStep: 'health', error: { Error: 'AppExitedError', Cause: 'exited' } });
+    await died;
+
+    // Act
+    const result = await cleanUpAfterExecution(ports.dependencies, { name: deployment.deploymentId, status: 'FAILED' });
+
+    // Assert
+    expect(result).toMatchObject({ status: 'FAILED', recorded: true, killedSandboxes: [sandbox!.sandboxId] });
+    expect(sandbox!.alive).toBe(false);
+  });
 });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { cleanUpFailedDeployment, type CleanupInput } from '../../../../functions/shared/deployments/steps/clean-up-failed-deployment.ts';
 import { SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
-import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
+import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
 import { watchTerminalMeansGone } from '../../../support/fakes/terminal-means-gone.ts';
 
@@ -88,15 +88,61 @@ describe('cleanUpFailedDeployment', () => {
   it('hands the sandbox of a replaced deployment on untouched', async () => {
     // Prepare
     const ports = createFakePorts();
-    const { deployment, sandbox } = await deploymentIn(ports, 'RUNNING');
-    await ports.deployments.transitionFrom(deployment.deploymentId, deployment, 'TERMINATED', { replacedBy: 'the-redeploy' });
+    const previous = await deploymentIn(ports, 'RUNNING');
+    await redeployInto(ports, previous);
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deployment.deploymentId));
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(previous.deployment.deploymentId));
 
     // Assert
     expect(result).toMatchObject({ status: 'TERMINATED', killedSandboxes: [], recorded: false });
-    expect(sandbox!.alive).toBe(true);
+    expect(previous.sandbox!.alive).toBe(true);
+  });
+
+  it('fails a redeploy whose step failed, with the sandbox it took over', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const previous = await deploymentIn(ports, 'RUNNING');
+    const redeploy = await redeployInto(ports, previous);
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(redeploy.deploymentId, { failedStep: 'create' }));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'FAILED', killedSandboxes: [previous.sandbox!.sandboxId], recorded: true });
+    expect(previous.sandbox!.alive).toBe(false);
+  });
+
+  it('gives the quota of the failed deployment back', async () => {
+    // Prepare
+    const { ports, deploymentId } = await failing();
+
+    // Act
+    await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+
+    // Assert
+    expect(ports.quotas.held('user-1')).toEqual([]);
+  });
+
+  // Bug (a later ender replaces the first ender's cause): endDeployment finishes a STOPPING
+  // record with its first ender's target, but when the later ender has the same target it
+  // records its own `changes` with the end (`to === input.to ? input.changes : undefined` in
+  // end-deployment.ts), overwriting the cause the claim recorded. Fix: record the end without
+  // changes when the record was STOPPING already (the claim carried the first ender's).
+  it.fails('finishes a failure whose first cleanup died after its claim, keeping the first cause', async () => {
+    // Prepare: the first cleanup claimed STOPPING and died at the kill; Step Functions retries it
+    const { ports, deploymentId, sandbox } = await failing();
+    const died = ports.sandboxes.control.hangNext('kill', 'before');
+    void cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    await died;
+
+    // Act
+    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId, { error: { Error: 'States.TaskFailed', Cause: 'the retry' } }));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'FAILED', recorded: true, killedSandboxes: [sandbox!.sandboxId] });
+    expect((await ports.deployments.get(deploymentId))?.error).toEqual({ step: 'health', name: 'AppExitedError', message: 'the app exited before it became healthy' });
+    expect(sandbox!.alive).toBe(false);
   });
 
   it('kills the sandboxes carrying the id of a deployment that has no record', async () => {
@@ -112,7 +158,7 @@ describe('cleanUpFailedDeployment', () => {
     expect(stray.alive).toBe(false);
   });
 
-  it("propagates the provider's failure with its stable name and leaves the record not terminal", async () => {
+  it("propagates the provider's failure with its stable name and leaves the record STOPPING, not terminal", async () => {
     // Prepare
     const { ports, deploymentId, sandbox } = await failing();
     ports.sandboxes.control.failNext('kill', 1, new SandboxUnavailableError('503'));
@@ -122,7 +168,7 @@ describe('cleanUpFailedDeployment', () => {
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'SandboxUnavailableError' });
-    expect((await ports.deployments.get(deploymentId))?.status).toBe('CHECKING_HEALTH');
+    expect(await ports.deployments.get(deploymentId)).toMatchObject({ status: 'STOPPING', ending: { to: 'FAILED' } });
     expect(sandbox!.alive).toBe(true);
   });
 

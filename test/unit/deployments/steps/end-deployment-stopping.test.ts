@@ -91,6 +91,22 @@ describe('two enders at once', () => {
     expect(sandbox!.alive).toBe(false);
   });
 
+  // Bug (a later ender replaces the first ender's cause; see clean-up-failed-deployment.test.ts):
+  // the target is the first ender's, but a later ender with the same target writes its own
+  // cause with the end.
+  it.fails('a later ender with the same target leaves the first ender’s cause on the record', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { deployment } = await deploymentIn(ports, 'CHECKING_HEALTH');
+    const stopping = await ports.deployments.transition(deployment.deploymentId, 'STOPPING', { ending: { to: 'FAILED' }, error: EXITED });
+
+    // Act
+    await endDeployment(ports.dependencies, { deployment: stopping, to: 'FAILED', changes: { error: { step: 'create', name: 'ExecutionFailed', message: 'later' } } });
+
+    // Assert
+    expect((await ports.deployments.get(deployment.deploymentId))?.error).toEqual(EXITED);
+  });
+
   it('a conditional ender that finds the record STOPPING already finishes that ending', async () => {
     // Prepare
     const ports = createFakePorts();

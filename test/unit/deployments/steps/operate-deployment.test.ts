@@ -3,11 +3,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LifetimeOutOfBoundsError, NoLiveSandboxError } from '../../../../functions/shared/deployments/errors.ts';
 import { endDeployment } from '../../../../functions/shared/deployments/steps/end-deployment.ts';
 import { deploymentLogs, extendLifetime, liveHealth } from '../../../../functions/shared/deployments/steps/operate-deployment.ts';
-import { SandboxNotFoundError, SandboxRateLimitedError } from '../../../../functions/shared/sandbox/errors.ts';
-import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
-import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
+import { DEFAULT_QUOTA_LIMITS } from '../../../../functions/shared/deployments/quotas/quota-limits.ts';
+import { SandboxGoneError, SandboxNotFoundError, SandboxRateLimitedError, SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
+import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
+import { createFakePorts, type FakePorts } from '../../../support/fakes/fake-ports.ts';
+import { runSagaSteps } from '../../../support/fakes/run-saga-steps.ts';
 
-const MAX_SECONDS = 86_400;
+const DAY = 86_400;
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -21,29 +23,98 @@ async function runningWith(app: () => Response = () => new Response('ok')) {
   return { ports, ...built, deploymentId: built.deployment.deploymentId };
 }
 
+function keepAlive(ports: FakePorts, deploymentId: string, seconds: number) {
+  return extendLifetime(ports.dependencies, 'user-1', deploymentId, seconds, DEFAULT_QUOTA_LIMITS);
+}
+
 describe('extendLifetime', () => {
-  it("gives the sandbox the seconds asked for from now, at the provider and in the record", async () => {
+  it('gives the sandbox the seconds asked for from now, at the provider and in the record', async () => {
     // Prepare
     const { ports, deploymentId, sandbox } = await runningWith();
     ports.clock.advanceSeconds(600);
 
     // Act
-    const updated = await extendLifetime(ports.dependencies, 'user-1', deploymentId, 7200, MAX_SECONDS);
+    const updated = await keepAlive(ports, deploymentId, 7200);
 
     // Assert
     expect(sandbox!.expiresAt.toISOString()).toBe(ports.clock.inSeconds(7200));
     expect(updated.expiresAt).toBe(ports.clock.inSeconds(7200));
   });
 
-  it.each([59, MAX_SECONDS + 1, 90.5])('refuses %s seconds with LifetimeOutOfBoundsError', async (seconds) => {
+  it.each([59, 90.5])('refuses %s seconds with LifetimeOutOfBoundsError', async (seconds) => {
     // Prepare
     const { ports, deploymentId } = await runningWith();
 
     // Act
-    const attempt = extendLifetime(ports.dependencies, 'user-1', deploymentId, seconds, MAX_SECONDS);
+    const attempt = keepAlive(ports, deploymentId, seconds);
 
     // Assert
     await expect(attempt).rejects.toBeInstanceOf(LifetimeOutOfBoundsError);
+    await expect(attempt).rejects.toThrow('seconds must be an integer of at least 60');
+  });
+
+  it('lets the sandbox live up to the longest lifetime from its creation, and not a second past it', async () => {
+    // Prepare
+    const { ports, deploymentId, sandbox } = await runningWith();
+    const created = sandbox!.startedAt.getTime();
+    ports.clock.advanceSeconds(600);
+
+    // Act
+    const past = keepAlive(ports, deploymentId, DAY - 600 + 1);
+    const upTo = await keepAlive(ports, deploymentId, DAY - 600);
+
+    // Assert
+    await expect(past).rejects.toBeInstanceOf(LifetimeOutOfBoundsError);
+    await expect(past).rejects.toThrow(
+      `seconds must be at most ${DAY - 600}: the sandbox may live until ${new Date(created + DAY * 1000).toISOString()}, ${DAY} s after its creation (your quota: longest sandbox lifetime)`,
+    );
+    expect(upTo.expiresAt).toBe(new Date(created + DAY * 1000).toISOString());
+  });
+
+  it('cannot be repeated past the longest lifetime', async () => {
+    // Prepare
+    const { ports, deploymentId } = await runningWith();
+    // An hour more every 50 minutes, for 22.5 hours.
+    for (let keptAlive = 1; keptAlive <= 27; keptAlive++) {
+      ports.clock.advanceSeconds(3000);
+      await keepAlive(ports, deploymentId, 3600);
+    }
+    ports.clock.advanceSeconds(3000);
+
+    // Act
+    const attempt = keepAlive(ports, deploymentId, 3600);
+
+    // Assert
+    await expect(attempt).rejects.toThrow(`seconds must be at most ${DAY - 28 * 3000}`);
+  });
+
+  it("bounds by the user's own longest lifetime when an operator set one", async () => {
+    // Prepare
+    const { ports, deploymentId } = await runningWith();
+    ports.quotas.setLimits('user-1', { maxSandboxLifetimeSeconds: 3600 });
+    ports.clock.advanceSeconds(1200);
+
+    // Act
+    const attempt = keepAlive(ports, deploymentId, 3000);
+
+    // Assert
+    await expect(attempt).rejects.toThrow('seconds must be at most 2400');
+  });
+
+  it('bounds a redeploy by the creation of the sandbox it took over, not by its own', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const previous = await deploymentIn(ports, 'RUNNING', { sandboxLifetimeSeconds: DAY });
+    ports.clock.advanceSeconds(20 * 3600);
+    const redeploy = await redeployInto(ports, previous);
+    ports.sandboxes.onStart('node server.js', (app) => app.listen(3000, () => new Response('v2')));
+    await runSagaSteps(ports, redeploy.deploymentId);
+
+    // Act
+    const attempt = keepAlive(ports, redeploy.deploymentId, 5 * 3600);
+
+    // Assert
+    await expect(attempt).rejects.toThrow(`seconds must be at most ${4 * 3600}`);
   });
 
   it('refuses an ended deployment with NoLiveSandboxError', async () => {
@@ -52,10 +123,25 @@ describe('extendLifetime', () => {
     await endDeployment(ports.dependencies, { deployment, to: 'TERMINATED' });
 
     // Act
-    const attempt = extendLifetime(ports.dependencies, 'user-1', deployment.deploymentId, 600, MAX_SECONDS);
+    const attempt = keepAlive(ports, deployment.deploymentId, 600);
 
     // Assert
     await expect(attempt).rejects.toBeInstanceOf(NoLiveSandboxError);
+  });
+
+  it('refuses a deployment being stopped with NoLiveSandboxError, and extends nothing', async () => {
+    // Prepare: an ender claimed the ending and is saving the logs
+    const { ports, deployment, sandbox } = await runningWith();
+    await ports.deployments.transition(deployment.deploymentId, 'STOPPING', { ending: { to: 'EXPIRED' } });
+    const expiry = sandbox!.expiresAt.toISOString();
+
+    // Act
+    const attempt = keepAlive(ports, deployment.deploymentId, 600);
+
+    // Assert
+    await expect(attempt).rejects.toBeInstanceOf(NoLiveSandboxError);
+    await expect(attempt).rejects.toThrow(`deployment ${deployment.deploymentId} is STOPPING and has no live sandbox`);
+    expect(sandbox!.expiresAt.toISOString()).toBe(expiry);
   });
 
   it("propagates the provider's failure with its stable name and leaves the record's expiry alone", async () => {
@@ -64,7 +150,7 @@ describe('extendLifetime', () => {
     ports.sandboxes.control.failNext('extendLifetime', 1, new SandboxNotFoundError('sandbox not found'));
 
     // Act
-    const attempt = extendLifetime(ports.dependencies, 'user-1', deploymentId, 600, MAX_SECONDS);
+    const attempt = keepAlive(ports, deploymentId, 600);
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'SandboxNotFoundError' });
@@ -109,21 +195,34 @@ describe('liveHealth', () => {
     expect(ports.journal.calls('app.fetch')).toEqual([]);
   });
 
-  // Bug (issue 11, smaller items): "the live health report calls a rate-limited or unreachable
-  // provider 'sandbox not alive'": connect's failure is caught and reported as a dead sandbox.
-  it.fails('does not call the sandbox dead when the provider only asked to slow down', async () => {
+  it.each([
+    ['asked to slow down', new SandboxRateLimitedError('429')],
+    ['is unavailable', new SandboxUnavailableError('503')],
+  ])('does not call the sandbox dead when the provider only %s: the failure goes to the caller with its stable name', async (_what, error) => {
     // Prepare
     const { ports, deploymentId } = await runningWith();
-    ports.sandboxes.control.failNext('connect', 1, new SandboxRateLimitedError('429'));
+    ports.sandboxes.control.failNext('connect', 1, error);
 
     // Act
-    const outcome = await liveHealth(ports.dependencies, 'user-1', deploymentId).then(
-      (report) => report.sandbox?.alive,
-      (error: Error) => error.name,
-    );
+    const attempt = liveHealth(ports.dependencies, 'user-1', deploymentId);
 
     // Assert
-    expect(outcome).not.toBe(false);
+    await expect(attempt).rejects.toMatchObject({ name: error.name });
+  });
+
+  it.each([
+    ['not found', new SandboxNotFoundError('sandbox not found')],
+    ['gone', new SandboxGoneError('sandbox ended')],
+  ])('reports the sandbox not alive when the provider says it is %s', async (_what, error) => {
+    // Prepare
+    const { ports, deploymentId, sandbox } = await runningWith();
+    ports.sandboxes.control.failNext('connect', 1, error);
+
+    // Act
+    const report = await liveHealth(ports.dependencies, 'user-1', deploymentId);
+
+    // Assert
+    expect(report).toMatchObject({ status: 'RUNNING', probe: null, sandbox: { sandboxId: sandbox!.sandboxId, alive: false } });
   });
 });
 

@@ -47,10 +47,11 @@ describe('uploadBatch', () => {
     expect(filesUploaded((await ports.deployments.get(input.deploymentId))!)).toBe(2);
   });
 
-  it('refuses a deployment that is no longer UPLOADING with DeploymentStateError and writes nothing', async () => {
-    // Prepare
+  it.each(['STOPPING', 'TERMINATED'] as const)('refuses a deployment that is %s with DeploymentStateError and writes nothing', async (status) => {
+    // Prepare: a DELETE claimed the ending (and, for TERMINATED, finished it)
     const { ports, input } = await uploading();
-    await ports.deployments.transition(input.deploymentId, 'TERMINATED');
+    await ports.deployments.transition(input.deploymentId, 'STOPPING', { ending: { to: 'TERMINATED' } });
+    if (status === 'TERMINATED') await ports.deployments.transition(input.deploymentId, 'TERMINATED');
 
     // Act
     const attempt = uploadBatch(ports.dependencies, input);
