@@ -1,5 +1,7 @@
 /** The sweep's expired phase: live sandboxes past their recorded expiry are killed, records EXPIRED. */
 import { describe, expect, it } from 'vitest';
+import { NoLiveSandboxError } from '../../../../functions/shared/deployments/errors.ts';
+import { DEFAULT_QUOTA_LIMITS } from '../../../../functions/shared/deployments/quotas/quota-limits.ts';
 import { extendLifetime } from '../../../../functions/shared/deployments/steps/operate-deployment.ts';
 import { runSweep } from '../../../../functions/shared/deployments/sweep/run-sweep.ts';
 import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
@@ -72,7 +74,7 @@ describe('the expired phase', () => {
     const ports = createFakePorts();
     const [expired] = await expiredDeployments(ports, 1);
     ports.deployments.control.after('listActiveExpiringBefore', async () => {
-      await extendLifetime(ports.dependencies, 'user-1', expired!.deployment.deploymentId, 3600, 86_400);
+      await extendLifetime(ports.dependencies, 'user-1', expired!.deployment.deploymentId, 3600, DEFAULT_QUOTA_LIMITS);
     });
 
     // Act
@@ -84,24 +86,38 @@ describe('the expired phase', () => {
     expect(await ports.deployments.get(expired!.deployment.deploymentId)).toMatchObject({ status: 'RUNNING', expiresAt: ports.clock.inSeconds(3600) });
   });
 
-  // Bug: the sweep checks that the record is unchanged, then saves the logs (a command in the
-  // sandbox, up to 10 s), then kills. A keep-alive that lands in that window is answered 200 with
-  // the new expiry, and its sandbox is killed anyway; the record stays RUNNING and the lost phase
-  // then marks it LOST. The check and the kill are not one step (see the report).
-  it.fails('spares the sandbox when a keep-alive lands after the unchanged check, while the logs are saved', async () => {
+  // Once the sweep has claimed the expiry (STOPPING, conditional on the version a keep-alive
+  // bumps), a keep-alive is refused with NoLiveSandboxError: the caller is told, rather than
+  // answered 200 for a sandbox about to be killed.
+  it('refuses a keep-alive that lands after the claim, while the logs are saved, and ends the deployment EXPIRED', async () => {
     // Prepare
     const ports = createFakePorts();
     const [expired] = await expiredDeployments(ports, 1);
-    ports.sandboxes.handleControl.before('run', async () => {
-      await extendLifetime(ports.dependencies, 'user-1', expired!.deployment.deploymentId, 3600, 86_400);
+    let keepAlive: Promise<unknown> | undefined;
+    ports.sandboxes.handleControl.before('run', () => {
+      keepAlive = extendLifetime(ports.dependencies, 'user-1', expired!.deployment.deploymentId, 3600, DEFAULT_QUOTA_LIMITS);
+      keepAlive.catch(() => undefined);
     });
 
     // Act
     await runSweep(ports.dependencies);
 
     // Assert
-    expect(expired!.sandbox!.alive).toBe(true);
-    expect((await ports.deployments.get(expired!.deployment.deploymentId))?.status).toBe('RUNNING');
+    await expect(keepAlive).rejects.toBeInstanceOf(NoLiveSandboxError);
+    expect(expired!.sandbox!.alive).toBe(false);
+    expect((await ports.deployments.get(expired!.deployment.deploymentId))?.status).toBe('EXPIRED');
+  });
+
+  it('gives the quota of an expired deployment back', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    await expiredDeployments(ports, 2);
+
+    // Act
+    await runSweep(ports.dependencies);
+
+    // Assert
+    expect(ports.quotas.held('user-1')).toEqual([]);
   });
 
   it('counts a failure on one deployment and goes on with the next', async () => {
@@ -117,7 +133,23 @@ describe('the expired phase', () => {
     // Assert
     expect(report.phases.expired).toMatchObject({ examined: 2, errors: 1, marked: 1 });
     expect(absorbed).toEqual([`expired ${first!.deployment.deploymentId} SandboxUnavailableError`]);
-    expect((await ports.deployments.get(first!.deployment.deploymentId))?.status).toBe('RUNNING');
+    expect(await ports.deployments.get(first!.deployment.deploymentId)).toMatchObject({ status: 'STOPPING', ending: { to: 'EXPIRED' } });
     expect((await ports.deployments.get(second!.deployment.deploymentId))?.status).toBe('EXPIRED');
+  });
+
+  it('finishes, in the next run, a deployment whose kill failed after the claim', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const [expired] = await expiredDeployments(ports, 1);
+    ports.sandboxes.control.failNext('kill', 1, Object.assign(new Error('503'), { name: 'SandboxUnavailableError' }));
+    await runSweep(ports.dependencies);
+
+    // Act
+    const report = await runSweep(ports.dependencies);
+
+    // Assert
+    expect(report.phases.expired).toMatchObject({ examined: 1, killed: 1, marked: 1 });
+    expect((await ports.deployments.get(expired!.deployment.deploymentId))?.status).toBe('EXPIRED');
+    expect(expired!.sandbox!.alive).toBe(false);
   });
 });

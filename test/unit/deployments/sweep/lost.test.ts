@@ -51,4 +51,32 @@ describe('the lost phase', () => {
     expect(report.phases.lost.examined).toBe(0);
     expect((await ports.deployments.get(deployment.deploymentId))?.status).toBe('STARTING');
   });
+
+  it('gives the quota of a lost deployment back', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { sandbox } = await deploymentIn(ports, 'RUNNING');
+    sandbox!.end();
+
+    // Act
+    await runSweep(ports.dependencies);
+
+    // Assert
+    expect(ports.quotas.held('user-1')).toEqual([]);
+  });
+
+  it('leaves a deployment being stopped to its ender (or the stuck phase)', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const { deployment, sandbox } = await deploymentIn(ports, 'RUNNING');
+    await ports.deployments.transition(deployment.deploymentId, 'STOPPING', { ending: { to: 'TERMINATED' } });
+    sandbox!.end();
+
+    // Act
+    const report = await runSweep(ports.dependencies);
+
+    // Assert
+    expect(report.phases.lost.examined).toBe(0);
+    expect((await ports.deployments.get(deployment.deploymentId))?.status).toBe('STOPPING');
+  });
 });
