@@ -40,6 +40,31 @@ describe('checkHealth', () => {
     expect(ports.staging.keysOf(deploymentId)).toEqual([]);
   });
 
+  it('gives the slot of deployments in flight back once RUNNING, and keeps the live-sandbox slot', async () => {
+    // Prepare
+    const { ports, deploymentId } = await checking(answering(200, 'ok'));
+
+    // Act
+    await checkHealth(ports.dependencies, deploymentId, options(ports));
+
+    // Assert
+    expect(ports.quotas.held('user-1').map((slot) => `${slot.quota} ${slot.holder}`)).toEqual([`liveSandboxes ${deploymentId}`]);
+  });
+
+  it('refuses a deployment being stopped with DeploymentStateError, and probes nothing', async () => {
+    // Prepare
+    const { ports, deploymentId } = await checking(answering(200, 'ok'));
+    await ports.deployments.transition(deploymentId, 'STOPPING', { ending: { to: 'TERMINATED' } });
+    ports.journal.clear();
+
+    // Act
+    const attempt = checkHealth(ports.dependencies, deploymentId, options(ports));
+
+    // Assert
+    await expect(attempt).rejects.toBeInstanceOf(DeploymentStateError);
+    expect(ports.journal.calls('app.fetch')).toEqual([]);
+  });
+
   it('answers a retry after success as healthy without probing or writing again', async () => {
     // Prepare
     const { ports, deploymentId } = await checking(answering(200));
