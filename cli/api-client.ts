@@ -4,7 +4,19 @@
  */
 import type { CliConfig } from './config.ts';
 import { CliError } from './errors.ts';
-import type { DeploymentEvent, DeploymentLogs, DeploymentRequest, DeploymentView, LiveHealth, Page, ProblemBody, QuotaView, SandboxView } from './api-types.ts';
+import type {
+  DeploymentEvent,
+  DeploymentLogs,
+  DeploymentRequest,
+  DeploymentView,
+  LiveHealth,
+  ManifestAccepted,
+  ManifestRequest,
+  Page,
+  ProblemBody,
+  QuotaView,
+  SandboxView,
+} from './api-types.ts';
 
 const REQUEST_TIMEOUT_MS = 120_000;
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET']);
@@ -52,6 +64,22 @@ export class ApiClient {
         return file ? `${field} (${file.path})` : field;
       },
     });
+  }
+
+  createManifestDeployment(request: ManifestRequest): Promise<ManifestAccepted> {
+    return this.#request<ManifestAccepted>('POST', '/deployments', {
+      body: request,
+      describeField: (field) => {
+        const index = /^manifest\[(\d+)\]/.exec(field)?.[1];
+        const file = index === undefined ? undefined : request.manifest[Number(index)];
+        return file ? `${field} (${file.path})` : field;
+      },
+    });
+  }
+
+  /** Tells the API every part is uploaded: it checks them against the manifest and starts the deployment. */
+  completeUpload(deploymentId: string): Promise<DeploymentView> {
+    return this.#request('POST', `/deployments/${encodeURIComponent(deploymentId)}/complete`, { deploymentId });
   }
 
   getDeployment(deploymentId: string): Promise<DeploymentView> {

@@ -5,6 +5,7 @@ export const STEPS = ['create', 'upload', 'start', 'health'] as const;
 export type Step = (typeof STEPS)[number];
 
 export type DeploymentStatus =
+  | 'AWAITING_UPLOAD'
   | 'PENDING'
   | 'CREATING'
   | 'UPLOADING'
@@ -64,6 +65,7 @@ export interface DeploymentView {
   expiresAt: string | null;
   redeployOf: string | null;
   replacedBy?: string | null;
+  upload?: UploadSummary | null;
   timestamps: { createdAt: string; updatedAt: string } & Partial<Record<DeploymentStatus, string>>;
 }
 
@@ -81,6 +83,37 @@ export interface DeploymentEvent {
   replacedBy: string | null;
   version: number;
   time: string;
+}
+
+/** A manifest deployment's transfer, as the API reports it. */
+export interface UploadSummary {
+  deadline: string;
+  filesInManifest: number;
+  blobsToUpload: number;
+  bytesToUpload: number;
+  bytesHeld: number;
+  filesToWrite?: number;
+  filesUnchanged?: number;
+  filesRemoved?: number;
+  incremental?: boolean;
+}
+
+export interface ManifestRequest {
+  projectId: string;
+  manifest: { path: string; size: number; sha256: string; mode: number; content?: string; encoding?: 'utf8' | 'base64' }[];
+  options: AppOptionsInput;
+  sandboxId?: string;
+  reuse?: boolean;
+}
+
+/** The answer to a manifest POST: the deployment, awaiting the upload of what the service lacks. */
+export interface ManifestAccepted extends Omit<DeploymentView, 'upload'> {
+  upload: UploadSummary & {
+    partsTotal: number;
+    blobs: { sha256: string; size: number }[];
+    parts: { partNumber: number; size: number; url: string; pieces: { sha256: string; offset: number; length: number }[] }[];
+    complete: string;
+  };
 }
 
 export interface SandboxView {

@@ -3,15 +3,22 @@
  * 1. the `--api-url` / `--token` options;
  * 2. `CODERUNNER_API_URL` / `CODERUNNER_TOKEN`;
  * 3. the local stack's state file (`npm start` writes `.coderunner/local-stack.json` in its working
- *    directory): `CODERUNNER_STATE_FILE`, else the first one found from the current directory upward.
+ *    directory, and a copy in the user's home): `CODERUNNER_STATE_FILE`, else the first one found
+ *    from the current directory upward, else the one in `~/.coderunner/`.
  * The state file also gives the local operator endpoint (browser URLs for app ports).
  */
 import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CliError } from './errors.ts';
 
 export const STATE_FILE = join('.coderunner', 'local-stack.json');
+
+/** The copy `npm start` keeps in the user's home, for projects outside the checkout. */
+export function userStateFile(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.HOME || homedir(), STATE_FILE);
+}
 
 export interface CliConfig {
   apiUrl: string;
@@ -40,7 +47,7 @@ interface LocalStackState {
 }
 
 const HOW_TO_CONFIGURE =
-  'start the local stack with `npm start` in the CodeRunner checkout (the CLI finds its .coderunner/local-stack.json from the current directory upward, or at CODERUNNER_STATE_FILE), or pass --api-url and --token (or set CODERUNNER_API_URL and CODERUNNER_TOKEN)';
+  'start the local stack with `npm start` in the CodeRunner checkout (the CLI finds its .coderunner/local-stack.json from the current directory upward, in ~/.coderunner, or at CODERUNNER_STATE_FILE), or pass --api-url and --token (or set CODERUNNER_API_URL and CODERUNNER_TOKEN)';
 
 export async function resolveConfig(inputs: ConfigInputs): Promise<CliConfig> {
   const { env } = inputs;
@@ -99,8 +106,10 @@ function locateStateFile({ env, cwd }: ConfigInputs): string | undefined {
   for (let directory = resolve(cwd); ; directory = dirname(directory)) {
     const candidate = join(directory, STATE_FILE);
     if (existsSync(candidate)) return candidate;
-    if (dirname(directory) === directory) return undefined;
+    if (dirname(directory) === directory) break;
   }
+  const home = userStateFile(env);
+  return existsSync(home) ? home : undefined;
 }
 
 async function readState(path: string): Promise<LocalStackState> {

@@ -32,10 +32,18 @@ export interface ProjectSnapshot {
   skippedLinks: string[];
 }
 
-interface FoundFile {
+export interface FoundFile {
   path: string;
   absolutePath: string;
   size: number;
+}
+
+/** The files a deployment of the directory takes, found but not read. */
+export interface ProjectListing {
+  root: string;
+  found: FoundFile[];
+  ignored: number;
+  skippedLinks: string[];
 }
 
 type Ignore = ReturnType<typeof ignore>;
@@ -63,6 +71,27 @@ export function checkProjectId(projectId: string): string {
 }
 
 export async function readProject(directory: string, limits: DeploymentLimits = DEPLOYMENT_LIMITS): Promise<ProjectSnapshot> {
+  const { root, found, ...walk } = await listProject(directory);
+  checkLimits(directory, found, limits);
+
+  const files: RequestFile[] = [];
+  let totalBytes = 0;
+  for (const file of found) {
+    const bytes = await readFile(file.absolutePath);
+    totalBytes += bytes.length;
+    files.push({ path: file.path, ...encode(bytes) });
+  }
+  // A file that grew while being read is caught by the API's own check.
+  return { root, files, totalBytes, ignored: walk.ignored, skippedLinks: walk.skippedLinks };
+}
+
+/** True when the files fit in one request with their contents (otherwise they go by manifest). */
+export function fitsInline(found: readonly FoundFile[], limits: DeploymentLimits = DEPLOYMENT_LIMITS): boolean {
+  const total = found.reduce((sum, file) => sum + file.size, 0);
+  return found.length <= limits.maxFiles && total <= limits.maxTotalBytes && found.every((file) => file.size <= limits.maxFileBytes);
+}
+
+export async function listProject(directory: string): Promise<ProjectListing> {
   const root = resolve(directory);
   const rootStat = await stat(root).catch(() => undefined);
   if (!rootStat) throw new CliError(`${directory} does not exist: pass the directory of the project to deploy.`);
@@ -75,17 +104,7 @@ export async function readProject(directory: string, limits: DeploymentLimits = 
   if (found.length === 0) {
     throw new CliError(`${directory} has no files to deploy${walk.ignored ? ` (${walk.ignored} entries are ignored by .gitignore)` : ''}.`);
   }
-  checkLimits(directory, found, limits);
-
-  const files: RequestFile[] = [];
-  let totalBytes = 0;
-  for (const file of found) {
-    const bytes = await readFile(file.absolutePath);
-    totalBytes += bytes.length;
-    files.push({ path: file.path, ...encode(bytes) });
-  }
-  // A file that grew while being read is caught by the API's own check.
-  return { root, files, totalBytes, ignored: walk.ignored, skippedLinks: walk.skippedLinks };
+  return { root, found, ...walk };
 }
 
 /** Text as UTF-8; anything with a NUL byte or that is not valid UTF-8 as base64. */
@@ -153,7 +172,7 @@ function isIgnored(layers: IgnoreLayer[], path: string, isDirectory: boolean): b
   return ignored;
 }
 
-function checkLimits(directory: string, files: FoundFile[], limits: DeploymentLimits): void {
+export function checkLimits(directory: string, files: FoundFile[], limits: DeploymentLimits): void {
   const problems: string[] = [];
   const details: string[] = [];
   const hint = 'Add what the app does not need at run time (build output, data, media) to .gitignore.';

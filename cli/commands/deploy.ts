@@ -12,7 +12,12 @@ import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED } from '../errors.ts';
 import { formatBytes, formatDuration } from '../format.ts';
 import { watchInterrupt } from '../interrupt.ts';
 import { DeploymentProgress } from '../progress.ts';
-import { checkProjectId, projectIdFor, readProject } from '../project-reader.ts';
+import { checkProjectId, fitsInline, listProject, projectIdFor, readProject } from '../project-reader.ts';
+import { readManifest, type ProjectManifest } from '../project-manifest.ts';
+import { uploadParts } from '../part-upload.ts';
+import { UploadProgress } from '../upload-progress.ts';
+import type { BuildPlan } from '../../functions/shared/deployments/build-plan/build-plan.ts';
+import type { Colors } from '../format.ts';
 import { confirm } from '../prompt.ts';
 import { printLogLines } from './logs.ts';
 import { PlanError } from '../../functions/shared/deployments/build-plan/plan-error.ts';
@@ -36,13 +41,17 @@ export interface DeployOptions {
   healthPath?: string;
   timeout?: number;
   reuse?: boolean;
+  /** Send a manifest and upload the blobs to S3 even when the project would fit inline. */
+  manifest?: boolean;
   json?: boolean;
 }
 
 export async function deploy(directory: string, options: DeployOptions, context: CommandContext): Promise<number> {
   const projectId = options.project !== undefined ? checkProjectId(options.project) : projectIdFor(directory);
   const env = parseEnv(options.env ?? [], context.env);
-  const project = await readProject(directory);
+  const listing = await listProject(directory);
+  // Past the inline limits (or when asked) the project goes as a manifest, its bytes straight to S3.
+  const byManifest = Boolean(options.manifest) || !fitsInline(listing.found);
 
   const appOptions: AppOptionsInput = {
     ...(options.port !== undefined ? { port: options.port } : {}),
@@ -53,31 +62,47 @@ export async function deploy(directory: string, options: DeployOptions, context:
     ...(options.healthPath ? { healthPath: options.healthPath } : {}),
     ...(options.timeout !== undefined ? { timeoutSeconds: options.timeout } : {}),
   };
-  const request: DeploymentRequest = { projectId, files: project.files, options: appOptions, ...(options.reuse ? { reuse: true } : {}) };
-  // The API's own planning, run here first: what will run is shown before anything is sent.
-  const plan = planLocally(request, directory);
+  let plan: BuildPlan;
+  let filesCount: number;
+  let totalBytes: number;
+  let submit: (client: ApiClient) => Promise<DeploymentView>;
+  if (byManifest) {
+    const manifest = await readManifest(directory, listing, { ...appOptions, env });
+    ({ plan, totalBytes } = manifest);
+    filesCount = manifest.entries.length;
+    submit = (client) => submitManifest(client, { projectId, appOptions, reuse: options.reuse, manifest }, context, options);
+  } else {
+    const project = await readProject(directory);
+    const request: DeploymentRequest = { projectId, files: project.files, options: appOptions, ...(options.reuse ? { reuse: true } : {}) };
+    // The API's own planning, run here first: what will run is shown before anything is sent.
+    plan = planLocally(request, directory);
+    filesCount = project.files.length;
+    totalBytes = project.totalBytes;
+    submit = (client) => client.createDeployment(request);
+  }
   if (options.dryRun) {
-    if (options.json) printJson(context, { projectId, files: project.files.length, bytes: project.totalBytes, plan });
+    if (options.json) printJson(context, { projectId, files: filesCount, bytes: totalBytes, byManifest, plan });
     else context.stdout.write(formatPlan(plan, context.out));
     return 0;
   }
   const client = await context.client();
 
   const { stderr, err } = context;
-  const shownDir = relative(context.cwd, project.root) || '.';
+  const shownDir = relative(context.cwd, listing.root) || '.';
   const notes = [
-    `${project.files.length} ${project.files.length === 1 ? 'file' : 'files'}, ${formatBytes(project.totalBytes)}`,
-    ...(project.ignored ? [`${project.ignored} ignored by .gitignore`] : []),
-    ...(project.skippedLinks.length ? [`${project.skippedLinks.length} linked directories skipped`] : []),
+    `${filesCount} ${filesCount === 1 ? 'file' : 'files'}, ${formatBytes(totalBytes)}`,
+    ...(listing.ignored ? [`${listing.ignored} ignored by .gitignore`] : []),
+    ...(listing.skippedLinks.length ? [`${listing.skippedLinks.length} linked directories skipped`] : []),
+    ...(byManifest ? ['by manifest'] : []),
   ];
   stderr.write(`Deploying ${err.bold(shownDir)} as project ${err.bold(projectId)} (${notes.join(', ')}) to ${client.config.apiUrl}\n`);
   if (!options.json) stderr.write(formatPlan(plan, err));
 
   const interrupt = watchInterrupt();
   try {
-    const accepted = await client.createDeployment(request);
+    const accepted = await submit(client);
     const deploymentId = accepted.deploymentId;
-    stderr.write(`${err.dim('deployment')} ${deploymentId}${accepted.redeployOf ? err.dim(` (redeploy of ${accepted.redeployOf})`) : ''}\n`);
+    if (!byManifest) stderr.write(`${err.dim('deployment')} ${deploymentId}${accepted.redeployOf ? err.dim(` (redeploy of ${accepted.redeployOf})`) : ''}\n`);
     // A spinner needs a terminal that knows its width (ora redraws by counting wrapped lines).
     const spinner = Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0 && !context.env.CI;
     const progress = new DeploymentProgress({ stream: stderr, interactive: spinner, colors: err });
@@ -98,6 +123,50 @@ export async function deploy(directory: string, options: DeployOptions, context:
   } finally {
     interrupt.dispose();
   }
+}
+
+interface ManifestSubmission {
+  projectId: string;
+  appOptions: AppOptionsInput;
+  reuse: boolean | undefined;
+  manifest: ProjectManifest;
+}
+
+/**
+ * The manifest path: post the manifest, upload the parts of what the service lacks (byte progress,
+ * each failed part retried), then complete; the service checks the uploads and starts.
+ */
+async function submitManifest(client: ApiClient, submission: ManifestSubmission, context: CommandContext, options: DeployOptions): Promise<DeploymentView> {
+  const { stderr, err } = context;
+  const { manifest } = submission;
+  const accepted = await client.createManifestDeployment({
+    projectId: submission.projectId,
+    manifest: manifest.entries,
+    options: submission.appOptions,
+    ...(submission.reuse ? { reuse: true } : {}),
+  });
+  const { upload } = accepted;
+  stderr.write(`${err.dim('deployment')} ${accepted.deploymentId}${accepted.redeployOf ? err.dim(` (redeploy of ${accepted.redeployOf})`) : ''}\n`);
+  stderr.write(`${uploadSummary(upload, manifest.totalBytes, err)}\n`);
+  const interactive = !options.json && Boolean(stderr.isTTY) && (stderr.columns ?? 0) > 0 && !context.env.CI;
+  const progress = new UploadProgress({ stream: stderr, interactive, total: upload.bytesToUpload, colors: err });
+  try {
+    await uploadParts(upload.parts, manifest.sources, { onBytes: (bytes) => progress.add(bytes), onRetry: (part, error) => progress.retried(part, error) });
+  } catch (error) {
+    progress.stop();
+    throw new CliError(`uploading deployment ${accepted.deploymentId} failed: ${(error as Error).message}`, {
+      details: [`nothing was started; the deployment ends on its own at ${upload.deadline}`],
+      cause: error,
+    });
+  }
+  if (upload.bytesToUpload > 0) progress.end();
+  return client.completeUpload(accepted.deploymentId);
+}
+
+/** "3 of 1,204 blobs to upload (20.1 MiB); 38.2 MiB already uploaded, skipped". */
+export function uploadSummary(upload: { blobsToUpload: number; bytesToUpload: number; bytesHeld: number; filesInManifest: number }, totalBytes: number, colors: Colors): string {
+  const skipped = upload.bytesHeld > 0 ? `; ${formatBytes(upload.bytesHeld)} already uploaded, skipped` : '';
+  return `${colors.dim('upload')} ${upload.blobsToUpload} ${upload.blobsToUpload === 1 ? 'blob' : 'blobs'} (${formatBytes(upload.bytesToUpload)} of ${formatBytes(totalBytes)})${skipped}`;
 }
 
 /** Polls until the deployment runs or ends; undefined when Ctrl-C came first. */

@@ -49,6 +49,8 @@ export async function logs(deploymentId: string, options: LogsOptions, context: 
   print(first);
   const seen = new SeenAtLastTimestamp();
   seen.add(first);
+  const undated = new SeenUndatedLines();
+  undated.filterNew(first);
   const interrupt = watchInterrupt();
   try {
     while (!interrupt.signal.aborted) {
@@ -74,7 +76,7 @@ export async function logs(deploymentId: string, options: LogsOptions, context: 
         throw error;
       }
       if (interrupt.signal.aborted) break;
-      const fresh = seen.filterNew(entries);
+      const fresh = undated.filterNew(seen.filterNew(entries));
       print(fresh);
       seen.add(fresh);
     }
@@ -112,6 +114,32 @@ class SeenAtLastTimestamp {
       if (left === 0) return true;
       printed.set(keyOf(entry), left - 1);
       return false;
+    });
+  }
+}
+
+/**
+ * Lines of a file that carries no time of its own are all stamped with the file's modification
+ * time, which moves forward whenever the file grows: by timestamp they would all look new on the
+ * next poll. They are recognised by their source, text and how many times that text came before.
+ */
+class SeenUndatedLines {
+  static readonly MAX_REMEMBERED = 20_000;
+  readonly #printed = new Map<string, number>();
+
+  /** The entries not printed before; the undated ones among them are remembered. */
+  filterNew(entries: LogEntry[]): LogEntry[] {
+    const counts = new Map<string, number>();
+    return entries.filter((entry) => {
+      if (entry.timestampSource !== 'file-mtime') return true;
+      const key = keyOf(entry);
+      const occurrence = (counts.get(key) ?? 0) + 1;
+      counts.set(key, occurrence);
+      if (occurrence <= (this.#printed.get(key) ?? 0)) return false;
+      this.#printed.delete(key);
+      this.#printed.set(key, occurrence);
+      if (this.#printed.size > SeenUndatedLines.MAX_REMEMBERED) this.#printed.delete(this.#printed.keys().next().value!);
+      return true;
     });
   }
 }

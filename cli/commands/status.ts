@@ -3,7 +3,7 @@ import type { DeploymentView } from '../api-types.ts';
 import { printJson, type CommandContext } from '../context.ts';
 import { formatDuration, formatRelative, paintStatus, type Colors } from '../format.ts';
 
-const TIMELINE = ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING', 'STOPPING', 'FAILED', 'TERMINATED', 'EXPIRED', 'LOST'] as const;
+const TIMELINE = ['AWAITING_UPLOAD', 'PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING', 'STOPPING', 'FAILED', 'TERMINATED', 'EXPIRED', 'LOST'] as const;
 
 export interface StatusOptions {
   json?: boolean;

@@ -9,7 +9,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEFAULT_LIMITS, deploymentRequestSchema, describeIssues, type DeploymentLimits, type DeploymentRequest } from '../shared/deployments/deployment-request.ts';
 import { DEFAULT_BATCH_PLAN } from '../shared/deployments/batches.ts';
 import { deploymentView, type DeploymentView } from '../shared/deployments/deployment-view.ts';
-import { submitDeployment } from '../shared/deployments/steps/submit-deployment.ts';
+import { submitDeployment } from '../shared/deployments/requests/submit-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, type ApiEvent } from '../shared/middleware/http-api.ts';
 import { deploymentRepository, dynamoDbClient, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { quotaDefaultsFromEnvironment } from '../shared/runtime/quota-defaults.ts';
@@ -19,6 +19,11 @@ import { sagaWorkflows } from '../shared/runtime/workflows.ts';
 import { callbackUrlPolicy } from '../shared/runtime/callback-url-policy.ts';
 import { numberEnv, requiredEnv } from '../shared/runtime/environment.ts';
 import { logger, METRIC, metrics } from '../shared/runtime/observability.ts';
+import { manifestLimitsFromEnvironment, uploadSettingsFromEnvironment } from '../shared/deployments/manifest/manifest-limits.ts';
+import { isManifestBody, manifestRequestSchema, type ManifestRequest } from '../shared/deployments/manifest/manifest-request.ts';
+import { ManifestContentNeededError } from '../shared/deployments/manifest/manifest-errors.ts';
+import { submitManifestDeployment } from '../shared/deployments/manifest/submit-manifest-deployment.ts';
+import { blobStore, stagedDocuments } from '../shared/runtime/blob-bucket.ts';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -33,12 +38,21 @@ function limitsFromEnvironment(): DeploymentLimits {
 }
 
 const requestSchema = deploymentRequestSchema(limitsFromEnvironment(), callbackUrlPolicy());
+const manifestSchema = manifestRequestSchema(manifestLimitsFromEnvironment(), limitsFromEnvironment(), callbackUrlPolicy());
+const uploadSettings = uploadSettingsFromEnvironment();
 
 interface SubmitInput {
   userId: string;
   idempotencyKey?: string;
-  request: DeploymentRequest;
+  request: DeploymentRequest | ManifestRequest;
 }
+
+/** A manifest deployment's answer: the deployment, and how to upload what the service lacks. */
+type SubmitAnswer =
+  | DeploymentView
+  | (Omit<DeploymentView, 'upload'> & {
+      upload: Omit<NonNullable<DeploymentView['upload']>, 'parts'> & { partsTotal: number; blobs: { sha256: string; size: number }[]; parts: unknown[]; complete: string };
+    });
 
 const batchPlan = {
   maxBatchBytes: numberEnv('BATCH_MAX_BYTES', DEFAULT_BATCH_PLAN.maxBatchBytes),
@@ -48,7 +62,8 @@ const batchPlan = {
 /** What the build plan may assume about the sandboxes: the domain their ports are served on. */
 const sandbox = { domain: process.env.AGENTSPHERE_DOMAIN ?? 'agentsphere.run' };
 
-async function submit({ userId, request }: SubmitInput): Promise<DeploymentView> {
+async function submit({ userId, request }: SubmitInput): Promise<SubmitAnswer> {
+  if ('manifest' in request) return submitManifest(userId, request);
   const deployment = await submitDeployment(
     {
       deployments: deploymentRepository(),
@@ -66,6 +81,31 @@ async function submit({ userId, request }: SubmitInput): Promise<DeploymentView>
   return deploymentView(deployment);
 }
 
+async function submitManifest(userId: string, request: ManifestRequest): Promise<SubmitAnswer> {
+  try {
+    const { deployment, blobs, parts } = await submitManifestDeployment(
+      {
+        deployments: deploymentRepository(),
+        staging: fileStaging(),
+        sandboxes: sandboxProvider(),
+        ownership: sandboxOwnership(),
+        quotas: quotaStore(),
+        logArchive: logArchive(),
+        blobs: blobStore(),
+        documents: stagedDocuments(),
+      },
+      { userId, request, settings: uploadSettings, sandbox, quotaDefaults: quotaDefaultsFromEnvironment() },
+    );
+    logger.info('manifest deployment awaits its upload', { deploymentId: deployment.deploymentId, files: deployment.filesTotal, parts: parts.length });
+    const view = deploymentView(deployment);
+    const { parts: partsTotal, ...summary } = view.upload!;
+    return { ...view, upload: { ...summary, partsTotal, blobs, parts, complete: `${view.links.self}/complete` } };
+  } catch (error) {
+    if (error instanceof ManifestContentNeededError) throw new HttpProblem(400, 'the deployment request is invalid', { errors: error.problems });
+    throw error;
+  }
+}
+
 const idempotencyConfig = new IdempotencyConfig({
   // Keys are per caller: two users may pick the same key.
   eventKeyJmesPath: '[userId, idempotencyKey]',
@@ -74,9 +114,9 @@ const idempotencyConfig = new IdempotencyConfig({
   expiresAfterSeconds: 24 * 3600,
 });
 
-let idempotentSubmit: ((input: SubmitInput) => Promise<DeploymentView>) | undefined;
+let idempotentSubmit: ((input: SubmitInput) => Promise<SubmitAnswer>) | undefined;
 
-function submitOnce(): (input: SubmitInput) => Promise<DeploymentView> {
+function submitOnce(): (input: SubmitInput) => Promise<SubmitAnswer> {
   idempotentSubmit ??= makeIdempotent(submit, {
     persistenceStore: new DynamoDBPersistenceLayer({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamoDbClient() }),
     config: idempotencyConfig,
@@ -97,7 +137,8 @@ function parseBody(event: ApiEvent): unknown {
 
 export const handler = apiHandler(async (event, context) => {
   const userId = callerId(event);
-  const parsed = requestSchema.safeParse(parseBody(event));
+  const body = parseBody(event);
+  const parsed = isManifestBody(body) ? manifestSchema.safeParse(body) : requestSchema.safeParse(body);
   if (!parsed.success) {
     throw new HttpProblem(400, 'the deployment request is invalid', { errors: describeIssues(parsed.error.issues) });
   }
@@ -105,7 +146,7 @@ export const handler = apiHandler(async (event, context) => {
   if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     throw new HttpProblem(400, 'the Idempotency-Key header must be 1-255 visible ASCII characters');
   }
-  let view: DeploymentView;
+  let view: SubmitAnswer;
   if (idempotencyKey) {
     idempotencyConfig.registerLambdaContext(context);
     view = await submitOnce()({ userId, idempotencyKey, request: parsed.data });

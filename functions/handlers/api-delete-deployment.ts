@@ -1,6 +1,6 @@
 /** `DELETE /deployments/{id}`: kill the sandbox and end TERMINATED. Idempotent. */
 import { deploymentView } from '../shared/deployments/deployment-view.ts';
-import { terminateDeployment } from '../shared/deployments/steps/terminate-deployment.ts';
+import { terminateDeployment } from '../shared/deployments/requests/terminate-deployment.ts';
 import { apiHandler, callerId, json, pathParameter } from '../shared/middleware/http-api.ts';
 import { deploymentRepository, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';

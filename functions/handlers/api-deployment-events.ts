@@ -1,5 +1,5 @@
 /** `GET /deployments/{id}/events`: the deployment's status changes, oldest first; another caller's answers 404. */
-import { loadOwnDeployment } from '../shared/deployments/steps/load-own-deployment.ts';
+import { loadOwnDeployment } from '../shared/deployments/requests/load-own-deployment.ts';
 import { apiHandler, callerId, json, pathParameter } from '../shared/middleware/http-api.ts';
 import { deploymentRepository, eventHistory } from '../shared/runtime/deployments-table.ts';
 

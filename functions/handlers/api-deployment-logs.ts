@@ -8,7 +8,7 @@
 import { logsQuery } from '../shared/api/query-schemas.ts';
 import { DEFAULT_APP_LOG_GLOB } from '../shared/deployments/logs/app-log-glob.ts';
 import { parseLogQueryParameters } from '../shared/deployments/logs/log-query.ts';
-import { deploymentLogs } from '../shared/deployments/steps/operate-deployment.ts';
+import { deploymentLogs } from '../shared/deployments/requests/operate-deployment.ts';
 import { apiHandler, callerId, json, pathParameter, queryParameters } from '../shared/middleware/http-api.ts';
 import { deploymentRepository } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';

@@ -1,7 +1,7 @@
 /** `POST /deployments/{id}/keepalive` `{"seconds": N}`: the sandbox lives N seconds from now (bounded). */
 import { keepaliveBody } from '../shared/api/query-schemas.ts';
 import { deploymentView } from '../shared/deployments/deployment-view.ts';
-import { extendLifetime } from '../shared/deployments/steps/operate-deployment.ts';
+import { extendLifetime } from '../shared/deployments/requests/operate-deployment.ts';
 import { apiHandler, callerId, HttpProblem, json, pathParameter } from '../shared/middleware/http-api.ts';
 import { deploymentRepository, quotaStore } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';

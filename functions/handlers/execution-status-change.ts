@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { cleanUpAfterExecution } from '../shared/deployments/steps/clean-up-after-execution.ts';
+import { killAfterExecution } from '../shared/deployments/ending/kill-after-execution.ts';
 import { validateEvent } from '../shared/middleware/validate-event.ts';
 import { deploymentRepository, quotaStore, sandboxOwnership } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
@@ -31,7 +31,7 @@ export const handler = middy(
   withInvocationDeadline(async (event: StatusChangeEvent, _context: Context) => {
     const { detail } = event;
     logger.appendKeys({ deploymentId: detail.name, execution: detail.executionArn });
-    const result = await cleanUpAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: sandboxOwnership(), quotas: quotaStore() }, detail);
+    const result = await killAfterExecution({ deployments: deploymentRepository(), sandboxes: sandboxProvider(), staging: fileStaging(), logArchive: logArchive(), ownership: sandboxOwnership(), quotas: quotaStore() }, detail);
     logger.info('cleaned up after the execution ended', { status: detail.status, result });
     return result;
   }),

@@ -11,6 +11,7 @@ import type { Context } from 'aws-lambda';
 import { runSweep } from '../shared/deployments/sweep/run-sweep.ts';
 import { SWEEP_PHASES } from '../shared/deployments/sweep/sweep-report.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from '../shared/deployments/sweep/sweep-options.ts';
+import { uploadSettingsFromEnvironment } from '../shared/deployments/manifest/manifest-limits.ts';
 import { deploymentRepository, quotaStore, sandboxOwnership, sweepBookkeeping } from '../shared/runtime/deployments-table.ts';
 import { sandboxProvider } from '../shared/runtime/sandbox-provider.ts';
 import { fileStaging, logArchive } from '../shared/runtime/staging-bucket.ts';
@@ -22,11 +23,16 @@ import { logger, metrics } from '../shared/runtime/observability.ts';
 /** Time kept back from the Lambda timeout for the last item and the report. */
 const SAFETY_MARGIN_MS = 15_000;
 
-/** SWEEP_STUCK_AFTER_SECONDS, when set, is the deadline of every step. */
+/**
+ * SWEEP_STUCK_AFTER_SECONDS, when set, is the deadline of every saga step; a manifest deployment
+ * awaits its upload for UPLOAD_DEADLINE_SECONDS (the API gives its clients the same deadline).
+ */
 function stuckAfterSeconds(): SweepOptions['stuckAfterSeconds'] {
   const all = numberEnv('SWEEP_STUCK_AFTER_SECONDS', Number.NaN);
-  if (Number.isNaN(all)) return DEFAULT_SWEEP_OPTIONS.stuckAfterSeconds;
-  return Object.fromEntries(Object.keys(DEFAULT_SWEEP_OPTIONS.stuckAfterSeconds).map((status) => [status, all]));
+  const steps = Number.isNaN(all)
+    ? DEFAULT_SWEEP_OPTIONS.stuckAfterSeconds
+    : Object.fromEntries(Object.keys(DEFAULT_SWEEP_OPTIONS.stuckAfterSeconds).map((status) => [status, all]));
+  return { ...steps, AWAITING_UPLOAD: uploadSettingsFromEnvironment().deadlineSeconds };
 }
 
 export const handler = middy(

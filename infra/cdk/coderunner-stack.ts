@@ -24,6 +24,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
+import { BLOB_KEY_PREFIX } from '../../functions/shared/adapters/s3-blob-store.ts';
+import { DEFAULT_UPLOAD_SETTINGS } from '../../functions/shared/deployments/manifest/manifest-limits.ts';
 import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../../functions/shared/deployments/quotas/quota-limits.ts';
 
@@ -88,6 +90,8 @@ interface FunctionSettings {
 const FUNCTION_SETTINGS: Record<HandlerName, FunctionSettings> = {
   // Quotas bound each user; this bounds all of them together (each request stages files in S3).
   apiCreateDeployment: { timeout: Duration.seconds(29), memorySize: 1024, reservedConcurrency: 50 },
+  // Streams and hashes up to 500 MiB of uploads (memory is for CPU: the hashing is bounded).
+  apiCompleteDeployment: { timeout: Duration.seconds(29), memorySize: 1769 },
   apiGetDeployment: { timeout: Duration.seconds(10) },
   apiDeleteDeployment: { timeout: Duration.seconds(29) },
   apiListDeployments: { timeout: Duration.seconds(10) },
@@ -143,7 +147,7 @@ export class CodeRunnerStack extends Stack {
   readonly stagingAccessLogs: Bucket;
   readonly stateMachine: DeploymentStateMachine;
   readonly api: HttpApi;
-  readonly cleanupDeadLetters: Queue;
+  readonly killDeadLetters: Queue;
   readonly lifecycleEvents: LifecycleEvents;
   readonly alarmNotifications: AlarmNotifications;
 
@@ -235,6 +239,9 @@ export class CodeRunnerStack extends Stack {
         { id: 'expire-staged-files', prefix: STAGING_KEY_PREFIX, expiration: Duration.days(1) },
         // Logs saved from a sandbox before it was killed, readable for two weeks.
         { id: 'expire-saved-logs', prefix: SAVED_LOGS_PREFIX, expiration: Duration.days(SAVED_LOGS_RETENTION_DAYS) },
+        // Content-addressed blobs, reused by later deployments; the index stops offering a chunk a
+        // day before this deletes it.
+        { id: 'expire-blobs', prefix: BLOB_KEY_PREFIX, expiration: Duration.days(DEFAULT_UPLOAD_SETTINGS.blobRetentionDays + 1) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       serverAccessLogsBucket: this.stagingAccessLogs,
@@ -254,6 +261,9 @@ export class CodeRunnerStack extends Stack {
       POWERTOOLS_METRICS_NAMESPACE: 'CodeRunner',
       NODE_OPTIONS: '--enable-source-maps',
       ...quotaEnvironment({ ...DEFAULT_QUOTA_LIMITS, ...props.quotas }),
+      // One value for the API (URLs, index freshness) and the sweep (the AWAITING_UPLOAD deadline).
+      BLOB_RETENTION_DAYS: String(DEFAULT_UPLOAD_SETTINGS.blobRetentionDays),
+      UPLOAD_DEADLINE_SECONDS: String(DEFAULT_UPLOAD_SETTINGS.deadlineSeconds),
     };
     this.functions = Object.fromEntries(
       (Object.keys(HANDLERS) as HandlerName[]).map((name) => [name, this.#function(name, props, environment)]),
@@ -317,7 +327,7 @@ export class CodeRunnerStack extends Stack {
     }
 
     this.alarmNotifications = new AlarmNotifications(this, 'AlarmNotifications', props.alarmEmail ? { email: props.alarmEmail } : {});
-    this.cleanupDeadLetters = this.#backstops(props);
+    this.killDeadLetters = this.#backstops(props);
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachine.stateMachineArn });
@@ -326,8 +336,8 @@ export class CodeRunnerStack extends Stack {
   }
 
   /**
-   * What the saga's Catch cannot cover: the scheduled sweep, cleanup on execution status
-   * changes (timeouts, aborts, uncatchable errors), a dead-letter queue for cleanups that failed
+   * What the saga's Catch cannot cover: the scheduled sweep, the kill on execution status
+   * changes (timeouts, aborts, uncatchable errors), a dead-letter queue for kills that failed
    * every retry, and alarms.
    */
   #backstops(props: CodeRunnerStackProps): Queue {
@@ -340,7 +350,7 @@ export class CodeRunnerStack extends Stack {
       target: new ScheduledLambdaInvoke(sweep, { retryAttempts: 0, role: this.#sweepScheduleRole() }),
     });
 
-    const deadLetters = new Queue(this, 'CleanupDeadLetters', {
+    const deadLetters = new Queue(this, 'KillDeadLetters', {
       retentionPeriod: Duration.days(14),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -350,7 +360,7 @@ export class CodeRunnerStack extends Stack {
       'SQS3',
       'This queue is itself the dead-letter queue: of the ExecutionEndedRule target and of the execution-status-change ' +
         "function's failed async invocations, which SQS3 does not recognise (it only looks for RedrivePolicy and Lambda " +
-        'DeadLetterConfig). A DLQ for the DLQ would only move the problem: messages stay 14 days and CleanupDeadLettersAlarm fires on the first.',
+        'DeadLetterConfig). A DLQ for the DLQ would only move the problem: messages stay 14 days and KillDeadLettersAlarm fires on the first.',
     );
     executionStatusChange.configureAsyncInvoke({ retryAttempts: 2, onFailure: new SqsDestination(deadLetters) });
     new Rule(this, 'ExecutionEndedRule', {
@@ -377,7 +387,7 @@ export class CodeRunnerStack extends Stack {
     this.alarmNotifications.notify(
       alarm('SweepErrorsAlarm', 'The sweep failed on some items', metric('SweepErrors')),
       alarm('OrphansFoundAlarm', 'The sweep killed orphaned sandboxes: some path leaks', metric('OrphansKilled')),
-      alarm('CleanupDeadLettersAlarm', 'A cleanup failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
+      alarm('KillDeadLettersAlarm', 'A kill failed every retry', deadLetters.metricApproximateNumberOfMessagesVisible()),
       alarm(
         'WebhookDeadLettersAlarm',
         'A webhook failed every retry (its event is in the webhook dead-letter queue)',
@@ -442,6 +452,17 @@ export class CodeRunnerStack extends Stack {
         fn.role!,
         stagedObjects,
         `Staged files are keyed by deployment (${STAGING_KEY_PREFIX}<deploymentId>/...), known only at run time; the wildcard stays within the staging prefix of this one bucket.`,
+      );
+    }
+    const blobs = new Set(access.blobs);
+    const blobObjects = this.stagingBucket.arnForObjects(`${BLOB_KEY_PREFIX}*`);
+    if (blobs.has('get')) allow(['s3:GetObject'], [blobObjects]);
+    if (blobs.has('put')) allow(['s3:PutObject'], [blobObjects]);
+    if (blobs.size > 0) {
+      acknowledgeWildcardResource(
+        fn.role!,
+        blobObjects,
+        `Blobs are keyed by owner and content (${BLOB_KEY_PREFIX}<owner hash>/...), known only at run time; the wildcard stays within the blob prefix of this one bucket, and the code derives the owner from the caller's token.`,
       );
     }
     const savedLogs = new Set(access.savedLogs);

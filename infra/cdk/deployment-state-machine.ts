@@ -1,8 +1,8 @@
 /**
  * The deployment saga: Create → UploadBatches (Map) → Start → Health (polled) → Running.
  * Every step has a timeout, retries transient errors by name with backoff and jitter, and a
- * Catch that records the failed step and leads to Cleanup (the kill handler), after which the
- * execution fails.
+ * Catch that records the failed step and leads to Kill (the kill handler: the saga's compensation), after
+ * which the execution fails.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -48,14 +48,14 @@ export class DeploymentStateMachine extends Construct {
     super(scope, id);
     const execution = { deploymentId: sfn.JsonPath.stringAt('$.deploymentId'), executionArn: sfn.JsonPath.executionId };
 
-    const cleanup = this.#invoke('Cleanup', props.kill, sfn.TaskInput.fromJsonPathAt('$'), Duration.seconds(120), { resultPath: '$.cleanup' });
-    cleanup.addCatch(new sfn.Fail(this, 'CleanupFailed', { error: 'CleanupFailed', cause: 'the cleanup step itself failed; the sweep reaps what is left' }), { resultPath: '$.cleanupError' });
-    cleanup.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
+    const kill = this.#invoke('Kill', props.kill, sfn.TaskInput.fromJsonPathAt('$'), Duration.seconds(120), { resultPath: '$.kill' });
+    kill.addCatch(new sfn.Fail(this, 'KillFailed', { error: 'KillFailed', cause: 'the kill step itself failed; the sweep reaps what is left' }), { resultPath: '$.killError' });
+    kill.next(new sfn.Fail(this, 'DeploymentFailed', { errorPath: '$.error.Error', causePath: '$.error.Cause' }));
 
     const failedAt = (step: string) =>
       new sfn.Pass(this, `Record${step[0]!.toUpperCase()}${step.slice(1)}Failure`, {
         parameters: { 'deploymentId.$': '$.deploymentId', executionArn: sfn.JsonPath.executionId, failedStep: step, 'error.$': '$.error' },
-      }).next(cleanup);
+      }).next(kill);
 
     const create = this.#invoke('Create', props.create, sfn.TaskInput.fromObject(execution), Duration.seconds(90), {
       resultSelector: { 'sandboxId.$': '$.Payload.sandboxId' },

@@ -30,6 +30,11 @@ export interface FunctionAccess {
   staging?: readonly StagingAccess[];
   /** Logs saved from a sandbox before it was killed (S3LogArchive): save, load. */
   savedLogs?: readonly ('put' | 'get')[];
+  /**
+   * The owner's blobs (S3BlobStore): 'get' reads the index and chunk ranges; 'put' writes verified
+   * chunks (CopyObject from the staged part) and the index.
+   */
+  blobs?: readonly ('put' | 'get')[];
   /** Powertools idempotency records (POST /deployments with an Idempotency-Key). */
   idempotencyRecords?: boolean;
   /** Starts the deployment saga (SfnWorkflows.start). */
@@ -61,6 +66,8 @@ const READ_PUT_UPDATE: readonly DeploymentItemAction[] = ['GetItem', 'PutItem', 
 
 export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   // submitDeployment: create, stage, start the saga; undo on failure; a redeploy finds its sandbox by owner.
+  // A manifest: reads the owner's index (and held blobs the plan reads), stages the pending upload and
+  // signs the part URLs (a presigned PUT acts with this role's s3:PutObject on the staging prefix).
   apiCreateDeployment: {
     deploymentItems: READ_PUT_UPDATE,
     // reuse: the caller's live sandboxes of the project.
@@ -68,7 +75,23 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
     staging: ['put', 'deleteAll'],
     // A submit that fails ends like any failed deployment (no sandbox to save logs from, unless a redeploy took one over).
     savedLogs: ['put'],
+    blobs: ['get'],
     idempotencyRecords: true,
+    startsExecutions: true,
+    sandboxes: true,
+    quotas: 'write',
+    publishesEvents: true,
+  },
+  // completeUpload: head/read/delete the staged parts, copy them into chunks, update the index,
+  // stage the writes, read the live sandbox's record of its files, start the saga.
+  // The redeploy hand-over (the sandbox's ownership item), the quota slot that moves with it, and
+  // a failed completion ending like any failed deployment.
+  apiCompleteDeployment: {
+    deploymentItems: READ_UPDATE,
+    queriedIndexes: [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex],
+    staging: ['put', 'get', 'deleteAll'],
+    savedLogs: ['put'],
+    blobs: ['get', 'put'],
     startsExecutions: true,
     sandboxes: true,
     quotas: 'write',
@@ -91,7 +114,8 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   apiQuotas: { deploymentItems: READ, quotas: 'write' },
   // The sandbox's ownership item is written when the sandbox is created (PutItem).
   create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
-  uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true },
+  // A manifest deployment's batch streams chunk ranges of the owner's blobs.
+  uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], blobs: ['get'], sandboxes: true },
   start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
   health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, quotas: 'write', publishesEvents: true },
   kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },

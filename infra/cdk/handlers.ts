@@ -4,6 +4,7 @@
  */
 export const HANDLERS = {
   apiCreateDeployment: 'functions/handlers/api-create-deployment.ts',
+  apiCompleteDeployment: 'functions/handlers/api-complete-deployment.ts',
   apiGetDeployment: 'functions/handlers/api-get-deployment.ts',
   apiDeleteDeployment: 'functions/handlers/api-delete-deployment.ts',
   apiListDeployments: 'functions/handlers/api-list-deployments.ts',
@@ -31,6 +32,7 @@ export type HandlerName = keyof typeof HANDLERS;
 /** HTTP API routes and the handler behind each; every route needs a JWT unless `public`. */
 export const ROUTES: readonly { routeKey: string; handler: HandlerName; public?: boolean }[] = [
   { routeKey: 'POST /deployments', handler: 'apiCreateDeployment' },
+  { routeKey: 'POST /deployments/{id}/complete', handler: 'apiCompleteDeployment' },
   { routeKey: 'GET /deployments', handler: 'apiListDeployments' },
   { routeKey: 'GET /deployments/{id}', handler: 'apiGetDeployment' },
   { routeKey: 'DELETE /deployments/{id}', handler: 'apiDeleteDeployment' },

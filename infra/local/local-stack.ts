@@ -22,7 +22,7 @@ import { PROBE_WAIT_STATE } from '../cdk/state-names.ts';
 import { HANDLERS, ROUTES, type HandlerName } from '../cdk/handlers.ts';
 import { routeAgentSphereToLocalHost } from './agentsphere-routing.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb } from './aws/local-dynamodb.ts';
-import { startLocalS3 } from './aws/local-s3.ts';
+import { startLocalS3, type CreatedObject } from './aws/local-s3.ts';
 import { startLocalSecretsManager } from './aws/local-secrets-manager.ts';
 import { startLocalEventBridge, type BusEvent, type LocalEventBridge } from './aws/local-eventbridge.ts';
 import { createLocalJwtAuthority } from './http-api/local-jwt.ts';
@@ -102,6 +102,12 @@ export interface LocalStack {
   operatorKey: string;
   /** Runs the sweep handler once, now. */
   sweep(): Promise<SweepReport>;
+  /** DynamoDB requests served since start, by operation (the cost benchmark reads them). */
+  dynamoDbRequests(): ReadonlyMap<string, number>;
+  /** Objects written to the local S3 since start (tests count uploads at the server). */
+  s3CreatedObjects(): readonly CreatedObject[];
+  /** The staging bucket's name and the local S3 endpoint (tests look at what is left). */
+  s3: { endpoint: string; bucket: string };
   /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
   browserUrl(sandboxId: string, port: number): Promise<string>;
   stop(): Promise<void>;
@@ -192,7 +198,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       onStatusChange: async (event) => {
         if (['FAILED', 'TIMED_OUT', 'ABORTED'].includes(event.detail.status)) {
           await invoke(handlers.executionStatusChange, 'executionStatusChange', event, 110_000).catch((error: unknown) =>
-            console.error('[local-stack] cleanup after execution status change failed', error),
+            console.error('[local-stack] kill after execution status change failed', error),
           );
         }
         options.onExecutionStatusChange?.(event);
@@ -243,11 +249,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       dataDir,
       issueToken: (subject) => jwt.issueToken(subject),
       sandboxHost: sandboxes.host,
+      dynamoDbRequests: () => dynamoDb.requests(),
       stepFunctions,
       eventBridge,
       operatorUrl: operator.url,
       operatorKey,
       sweep,
+      s3CreatedObjects: () => s3.createdObjects(),
+      s3: { endpoint: s3.endpoint, bucket: STAGING_BUCKET },
       browserUrl: sandboxes.browserUrl,
       stop,
     };

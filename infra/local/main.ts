@@ -2,8 +2,9 @@
  * `npm start`: the whole CodeRunner system on this machine. Prints the API URL, a token for a dev
  * user and a curl example; Ctrl-C kills every sandbox and stops everything.
  */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { userStateFile } from '../../cli/config.ts';
 import { parseArgs } from 'node:util';
 import { startLocalStack } from './local-stack.ts';
 import { loadSynthesizedStackWithOrigin } from './synthesized-stack.ts';
@@ -56,14 +57,15 @@ const token = await stack.issueToken(values['dev-user']);
 // performance.now() counts from the process's start: module loading included.
 const seconds = (performance.now() / 1000).toFixed(1);
 
-// Where the CLI and other tools find the running stack.
+// Where the CLI and other tools find the running stack: in the checkout, and a copy in the home
+// directory for projects elsewhere.
 const stateFile = resolve('.coderunner', 'local-stack.json');
-await mkdir(resolve('.coderunner'), { recursive: true });
-await writeFile(
-  stateFile,
-  JSON.stringify({ apiUrl: stack.apiUrl, operatorUrl: stack.operatorUrl, operatorKey: stack.operatorKey, token, pid: process.pid }, null, 2),
-  { mode: 0o600 },
-);
+const homeStateFile = userStateFile();
+const state = JSON.stringify({ apiUrl: stack.apiUrl, operatorUrl: stack.operatorUrl, operatorKey: stack.operatorKey, token, pid: process.pid }, null, 2);
+for (const file of [stateFile, homeStateFile]) {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  await writeFile(file, state, { mode: 0o600 });
+}
 
 console.log(`
 CodeRunner local stack ready in ${seconds} s
@@ -103,7 +105,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     void stack
       .stop()
       // The token and URLs in it are dead now; the CLI must not find them.
-      .then(() => rm(stateFile, { force: true }))
+      .then(() => Promise.all([rm(stateFile, { force: true }), removeIfOurs(homeStateFile)]))
       .then(
         () => process.exit(0),
         (error: unknown) => {
@@ -112,4 +114,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         },
       );
   });
+}
+
+/** The home copy may belong to another stack started since: only ours is removed. */
+async function removeIfOurs(file: string): Promise<void> {
+  const owner = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { pid?: number }).pid, () => undefined);
+  if (owner === process.pid) await rm(file, { force: true });
 }

@@ -20,7 +20,7 @@ async function startOnce(cacheDir: string): Promise<number> {
   const started = performance.now();
   const child = spawn(process.execPath, ['infra/local/main.ts', '--port', '0', '--sweep-interval', '0'], {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, CODERUNNER_SYNTH_CACHE_DIR: cacheDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
+    env: { ...process.env, HOME: cacheDir, CODERUNNER_SYNTH_CACHE_DIR: cacheDir, POWERTOOLS_LOG_LEVEL: 'SILENT' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -3,7 +3,7 @@
  * local stack, deploying a real directory and operating the deployment.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -59,7 +59,8 @@ interface CliProcess {
 
 /** The environment of a shell with nothing of CodeRunner's in it, plus `env`. */
 function shellEnvironment(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? workDir, NO_COLOR: '1', ...env };
+  // HOME is the test's own: a local stack running on this machine (its ~/.coderunner state) must not be found.
+  return { PATH: process.env.PATH ?? '', HOME: workDir, NO_COLOR: '1', ...env };
 }
 
 function apiEnvironment(): Record<string, string> {
@@ -304,16 +305,18 @@ describe('coderunner deploy', () => {
   });
 
   it('refuses a project over the size limit before sending anything, naming the file', async () => {
+    // Past the inline limit a project goes by manifest; past the manifest's 100 MiB per file it is refused.
     const directory = join(workDir, 'too-big');
     await mkdir(directory, { recursive: true });
     await writeFile(join(directory, 'server.js'), 'require("http").createServer((q, s) => s.end("hi")).listen(process.env.PORT);\n');
-    await writeFile(join(directory, 'big.bin'), Buffer.alloc(1536 * 1024, 7));
+    await writeFile(join(directory, 'big.bin'), '');
+    await truncate(join(directory, 'big.bin'), 101 * 1024 * 1024);
 
     const run = await runCli(['deploy', directory, '--start', 'node server.js']);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('1 file is over the limit of 1 MiB per file');
-    expect(run.stderr).toContain('big.bin: 1.5 MiB');
+    expect(run.stderr).toContain('1 file is over the limit of 100 MiB per file');
+    expect(run.stderr).toContain('big.bin: 101 MiB');
     expect((await api.request('GET', '/deployments?projectId=too-big')).body.items).toEqual([]);
   });
 });
@@ -370,6 +373,27 @@ describe('operating a running deployment', () => {
     expect(run.code, run.output).toBe(0);
     expect(run.stdout.match(/cli-app listening on port/g)).toHaveLength(1);
     expect(run.stdout.match(/cli-app served GET \/followed-request/g)).toHaveLength(1);
+  });
+
+  it('logs -f prints each line of a log file without timestamps once, however often the file grows', { timeout: 60_000 }, async () => {
+    // Prepare: an app that appends a line every 300 ms to logs/app.log, with no time on the line
+    const script = "require('http').createServer((q,s)=>s.end('ok')).listen(process.env.PORT);let n=0;require('fs').mkdirSync('logs',{recursive:true});setInterval(()=>require('fs').appendFileSync('logs/app.log','tick '+(++n)+'\\n'),300)";
+    const accepted = await api.deploy({ projectId: 'cli-undated', files: [{ path: 'app.js', content: script }], options: { startCommand: 'node app.js', healthPath: '/' } });
+    deployments.push(accepted.body.deploymentId);
+    await api.waitForStatus(accepted.body.deploymentId, ['RUNNING']);
+
+    // Act
+    const cli = startCli(['logs', accepted.body.deploymentId, '-f']);
+    await cli.waitForOutput(/tick 3\b/);
+    await sleep(2_500); // the file grows between polls, its mtime moving forward
+    cli.child.kill('SIGINT');
+    const run = await cli.exited;
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    const ticks = run.stdout.match(/tick \d+/g) ?? [];
+    expect(ticks.length).toBeGreaterThan(3);
+    expect(new Set(ticks).size).toBe(ticks.length);
   });
 
   it('health reports the app healthy', async () => {

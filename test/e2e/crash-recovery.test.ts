@@ -30,7 +30,7 @@ function start(script: string, args: string[], env: Record<string, string> = {})
   const child = spawn(process.execPath, [script, ...args], {
     cwd: workDir,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    env: { ...process.env, HOME: workDir, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
   });
   children.push(child);
   return child;

@@ -207,7 +207,7 @@ describe('GET /deployments/{id}/events', () => {
     expect(answer.body.items[0]).toMatchObject({ eventId: `${deploymentId}:PENDING`, deploymentId, projectId: 'events-route', userId: 'test-user', previousStatus: null });
   });
 
-  it('records the failure of a deployment that fails, with the failed step and the error, after the cleanup', async () => {
+  it('records the failure of a deployment that fails, with the failed step and the error, after the kill step', async () => {
     // Prepare
     const accepted = await fixture.api.deploy({ projectId: 'events-failing', files: await projectFiles('hello-node'), options: { startCommand: 'node no-such-file.js' } });
     const deploymentId = accepted.body.deploymentId as string;

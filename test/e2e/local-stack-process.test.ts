@@ -28,8 +28,11 @@ describe('the local stack as a process', () => {
   it('kills every sandbox and leaves no process behind on Ctrl-C', async () => {
     // Prepare: start it the way `npm start` does, in a scratch directory
     workDir = await mkdtemp(join(tmpdir(), 'coderunner-start-'));
-    child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', join(workDir, 'data')], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    const home = join(workDir, 'home');
+    child = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', join(workDir, 'data')], { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: home, POWERTOOLS_LOG_LEVEL: 'WARN' } });
     const [, apiUrl] = await waitForOutput(child, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
+    const homeState = join(home, '.coderunner', 'local-stack.json');
+    const homeStateWhileRunning = JSON.parse(await readFile(homeState, 'utf8')) as { apiUrl: string };
     const { token } = JSON.parse(await readFile(join(workDir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string };
     const api = new ApiClient(apiUrl!, token);
     const marker = `marker-${randomUUID()}`;
@@ -56,12 +59,15 @@ describe('the local stack as a process', () => {
     expect(exitCode).toBe(0);
     expect(await processesMatching(marker)).toEqual([]);
     expect(await processesMatching(sandboxMarker)).toEqual([]);
+    // The copy of its state for the CLI outside the checkout is there while it runs, gone after.
+    expect(homeStateWhileRunning.apiUrl).toBe(apiUrl);
+    expect(await readFile(homeState, 'utf8').catch(() => 'gone')).toBe('gone');
   }, 120_000);
 
   it('prints one line per status change of a deployment', async () => {
     // Prepare
     const dir = await mkdtemp(join(tmpdir(), 'coderunner-started-'));
-    const started = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'WARN' } });
+    const started = spawn(process.execPath, [MAIN, '--port', '0', '--data-dir', join(dir, 'data')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: join(dir, 'home'), POWERTOOLS_LOG_LEVEL: 'WARN' } });
     try {
       const [, apiUrl] = await waitForOutput(started, /API:\s+(http:\/\/127\.0\.0\.1:\d+)/, 60_000);
       const { token } = JSON.parse(await readFile(join(dir, '.coderunner', 'local-stack.json'), 'utf8')) as { token: string };

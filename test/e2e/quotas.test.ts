@@ -127,7 +127,7 @@ describe('quotas', { timeout: 90_000 }, () => {
     await api.delete(accepted.body.deploymentId);
   });
 
-  it('gives the quota back on every path a deployment ends by: cleanup, DELETE, expiry, an aborted execution, a redeploy', async () => {
+  it('gives the quota back on every path a deployment ends by: the kill step, DELETE, expiry, an aborted execution, a redeploy', async () => {
     // Prepare: one deployment for each way of ending
     const { api } = await userWithLimits({ liveSandboxes: 10 });
     const failing = await api.deploy(await helloRequest({ startCommand: 'node -e "process.exit(3)"' }));

@@ -1,5 +1,5 @@
 /**
- * The sweep and the status-change cleanup with every local component real: what the saga's
+ * The sweep and the status-change kill with every local component real: what the saga's
  * Catch cannot cover still ends with no leaked sandbox and no stuck deployment.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';

@@ -1,7 +1,7 @@
 /**
  * The synthesized CDK stack: runtime and logging of every function, the staging bucket, the
  * table's indexes, the HTTP API's JWT protection and access logs, the saga's timeouts, retries,
- * cleanup and logging, least-privilege IAM, and cdk-nag's AWS Solutions checks.
+ * the kill step and logging, least-privilege IAM, and cdk-nag's AWS Solutions checks.
  */
 import { Validations, type App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -127,7 +127,7 @@ describe('Lambda functions', () => {
 describe('the staging bucket', () => {
   const bucket = resources[synthesized.logicalIds.stagingBucket]!;
 
-  it('expires staged files after a day and saved logs after two weeks, each by its own prefix', () => {
+  it('expires staged files after a day, saved logs after two weeks and blobs after eight days, each by its own prefix', () => {
     // Prepare
     const rules = bucket.Properties!.LifecycleConfiguration?.Rules ?? [];
 
@@ -140,6 +140,7 @@ describe('the staging bucket', () => {
     expect(expiring).toEqual([
       ['deployments/', 1],
       ['logs/', 14],
+      ['blobs/', 8],
     ]);
   });
 
@@ -221,6 +222,7 @@ describe('the HTTP API', () => {
     // Prepare
     const expected = [
       'POST /deployments',
+      'POST /deployments/{id}/complete',
       'GET /deployments',
       'GET /deployments/{id}',
       'DELETE /deployments/{id}',
@@ -286,7 +288,7 @@ describe('the deployment state machine', () => {
   const handlerOfTask = Object.fromEntries(
     lambdaTasks(definition).map((task) => [task.stateName, synthesized.handlerByLogicalId[task.functionLogicalId]]),
   );
-  const cleanupState = Object.keys(handlerOfTask).find((stateName) => handlerOfTask[stateName] === 'kill');
+  const killState = Object.keys(handlerOfTask).find((stateName) => handlerOfTask[stateName] === 'kill');
 
   it('logs errors to a CloudWatch log group with a retention, without execution data', () => {
     // Prepare
@@ -360,7 +362,7 @@ describe('the deployment state machine', () => {
 
   it('names every saga step in exactly one catch path', () => {
     // Prepare
-    const catchers = states.filter(([name, state]) => name !== cleanupState && Array.isArray(state.Catch));
+    const catchers = states.filter(([name, state]) => name !== killState && Array.isArray(state.Catch));
 
     // Act
     const failedSteps = catchers.flatMap(([, state]) => (state.Catch as { Next: string }[]).map((handler) => stateByName[handler.Next]?.Parameters?.failedStep));
@@ -369,7 +371,7 @@ describe('the deployment state machine', () => {
     expect(failedSteps.sort()).toEqual([...DEPLOYMENT_STEPS].sort());
   });
 
-  it.each(['Create', 'UploadBatches', 'Start', 'Health'])('catches every error of %s, records the failed step in a Pass and leads to Cleanup', (stateName) => {
+  it.each(['Create', 'UploadBatches', 'Start', 'Health'])('catches every error of %s, records the failed step in a Pass and leads to Kill', (stateName) => {
     // Prepare
     const state = stateByName[stateName]!;
 
@@ -382,9 +384,9 @@ describe('the deployment state machine', () => {
     expect(recorder).toMatchObject({
       Type: 'Pass',
       Parameters: { 'deploymentId.$': '$.deploymentId', failedStep: expect.any(String), 'error.$': '$.error' },
-      Next: cleanupState,
+      Next: killState,
     });
-    expect(stateByName[cleanupState!]).toMatchObject({ Type: 'Task' });
+    expect(stateByName[killState!]).toMatchObject({ Type: 'Task' });
   });
 
   it('uploads batches in a Map with a MaxConcurrency', () => {
@@ -438,7 +440,7 @@ describe('least privilege', () => {
     expect(secretActions).toEqual([]);
   });
 
-  it('lets only the API create function start executions', () => {
+  it('lets only the API functions that create and complete deployments start executions', () => {
     // Prepare
     const startsExecutions = (statement: Statement) =>
       actionsOf(statement).some((action) => ['states:StartExecution', 'states:*'].includes(action));
@@ -447,7 +449,24 @@ describe('least privilege', () => {
     const roles = [...new Set(allStatements.filter(({ statement }) => startsExecutions(statement)).map(({ role }) => role))];
 
     // Assert
-    expect(roles).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment'))]);
+    expect(roles.sort()).toEqual([roleOfFunction(logicalIdOf('apiCreateDeployment')), roleOfFunction(logicalIdOf('apiCompleteDeployment'))].sort());
+  });
+
+  it('lets only the completion write blobs, and only the functions that read them read them, within the blobs/ prefix', () => {
+    // Prepare
+    const onBlobs = (statement: Statement) => JSON.stringify(statement.Resource).includes('/blobs/*');
+    const rolesWith = (action: string) =>
+      [...new Set(allStatements.filter(({ statement }) => onBlobs(statement) && actionsOf(statement).includes(action)).map(({ role }) => role))].sort();
+
+    // Act
+    const writers = rolesWith('s3:PutObject');
+    const readers = rolesWith('s3:GetObject');
+
+    // Assert
+    expect(writers).toEqual([roleOfFunction(logicalIdOf('apiCompleteDeployment'))]);
+    expect(readers).toEqual(
+      (['apiCreateDeployment', 'apiCompleteDeployment', 'uploadBatch'] as const).map((handler) => roleOfFunction(logicalIdOf(handler))).sort(),
+    );
   });
 
   it('grants no Scan or BatchWriteItem on the deployments table (no handler calls them)', () => {
@@ -554,7 +573,7 @@ describe('operations', () => {
     expect(cloudWatchGrant?.Action).toEqual(expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']));
   });
 
-  it.each(['SweepErrorsAlarm', 'OrphansFoundAlarm', 'CleanupDeadLettersAlarm', 'WebhookDeadLettersAlarm'])('notifies the alarm topic from %s', (alarmName) => {
+  it.each(['SweepErrorsAlarm', 'OrphansFoundAlarm', 'KillDeadLettersAlarm', 'WebhookDeadLettersAlarm'])('notifies the alarm topic from %s', (alarmName) => {
     // Prepare
     const [[topicId]] = topics as [[string, Resource]];
 
@@ -652,7 +671,7 @@ describe('lifecycle events', () => {
 
     // Assert
     expect(granted).toEqual(
-      ['apiCreateDeployment', 'apiDeleteDeployment', 'create', 'start', 'health', 'kill', 'sweep', 'executionStatusChange'].sort(),
+      ['apiCreateDeployment', 'apiCompleteDeployment', 'apiDeleteDeployment', 'create', 'start', 'health', 'kill', 'sweep', 'executionStatusChange'].sort(),
     );
     expect(publishers.sort()).toEqual(granted);
   });

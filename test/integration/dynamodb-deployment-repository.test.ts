@@ -219,7 +219,7 @@ describe('transitions', () => {
 
 describe('concurrent writers', () => {
   it.each([
-    ['STOPPING', 'TERMINATED', 'FAILED', 'a caller terminates while the cleanup fails it'],
+    ['STOPPING', 'TERMINATED', 'FAILED', 'a caller terminates while the kill step fails it'],
     ['RUNNING', 'STOPPING', 'LOST', 'the sweep starts expiring it while another sweep finds it lost'],
     ['RUNNING', 'TERMINATED', 'LOST', 'a redeploy takes it over while the sweep finds it lost'],
   ] as const)('from %s, racing %s against %s: exactly one wins (%s)', async (from, oneTarget, otherTarget, _why) => {
@@ -459,9 +459,8 @@ describe('listing by owner', () => {
     await expect(attempt).rejects.toBeInstanceOf(InvalidPageTokenError);
   });
 
-  // Known gap: a token that decodes to JSON (another user's token, or a forged one) is passed to
-  // DynamoDB as ExclusiveStartKey and fails there with a raw ValidationException, not with
-  // InvalidPageTokenError. No data leaks (DynamoDB refuses the key). Remove `.fails` once fixed.
+  // A token that decodes to a key (another user's, or a forged one) must not reach DynamoDB as
+  // ExclusiveStartKey: it would page through from another partition's position.
   it("rejects another user's well-formed nextToken with InvalidPageTokenError", async () => {
     // Prepare
     const { repo, owner, other } = await ownersWithDeployments();

@@ -16,8 +16,8 @@ import { S3FileStaging } from '../../functions/shared/adapters/s3-file-staging.t
 import { DynamoDbQuotaStore } from '../../functions/shared/adapters/dynamodb-quota-store.ts';
 import type { DeploymentDependencies } from '../../functions/shared/deployments/dependencies.ts';
 import { deploymentRequestSchema } from '../../functions/shared/deployments/deployment-request.ts';
-import { submitDeployment } from '../../functions/shared/deployments/steps/submit-deployment.ts';
-import { terminateDeployment } from '../../functions/shared/deployments/steps/terminate-deployment.ts';
+import { submitDeployment } from '../../functions/shared/deployments/requests/submit-deployment.ts';
+import { terminateDeployment } from '../../functions/shared/deployments/requests/terminate-deployment.ts';
 import { runSweep } from '../../functions/shared/deployments/sweep/run-sweep.ts';
 import { AgentSphereProvider } from '../../functions/shared/sandbox/agentsphere/index.ts';
 import { startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';

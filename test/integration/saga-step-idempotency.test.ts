@@ -1,7 +1,7 @@
 /**
  * Step Functions may run a saga step again (a Lambda retry after the function already did its
  * work). Against the full local stack: re-running any step of a RUNNING deployment creates no
- * second sandbox and leaves the deployment RUNNING, and the cleanup run twice after a DELETE
+ * second sandbox and leaves the deployment RUNNING, and the kill step run twice after a DELETE
  * leaves TERMINATED standing with no sandbox.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -152,10 +152,8 @@ describe('re-running a step of a RUNNING deployment', () => {
 });
 
 describe('re-running the start step after it succeeded', () => {
-  // Known bug: Step Functions retries Start on Lambda.ServiceException and friends, which can
-  // happen after the function did its work. The retry finds CHECKING_HEALTH, start-app.ts throws
-  // DeploymentStateError, the Catch runs Cleanup and a healthy deployment ends FAILED. The create
-  // step handles the same case by answering its recorded result. Remove `.fails` once fixed.
+  // Step Functions retries Start on Lambda.ServiceException and friends, which can happen after
+  // the function did its work: the retry must answer the recorded start, not fail a healthy app.
   it('answers instead of failing when the deployment already moved on to CHECKING_HEALTH', async () => {
     // Prepare: hold the health step of the next deployment, so it stays in CHECKING_HEALTH
     const gate = Promise.withResolvers<void>();
@@ -182,16 +180,16 @@ describe('re-running the start step after it succeeded', () => {
   });
 });
 
-describe('the cleanup step after a DELETE', () => {
+describe('the kill step after a DELETE', () => {
   it('run twice, leaves TERMINATED standing, records no failure and leaves no sandbox', async () => {
     // Prepare
-    const deployment = await deployHelloNode('cleanup-twice');
+    const deployment = await deployHelloNode('kill-twice');
     const deleted = await fixture.api.delete(deployment.deploymentId);
-    const cleanupEvent = { deploymentId: deployment.deploymentId, failedStep: 'health', error: { Error: 'X', Cause: 'y' } };
+    const killEvent = { deploymentId: deployment.deploymentId, failedStep: 'health', error: { Error: 'X', Cause: 'y' } };
 
     // Act
-    const first = await steps.kill(cleanupEvent, lambdaContext('kill'));
-    const second = await steps.kill(cleanupEvent, lambdaContext('kill'));
+    const first = await steps.kill(killEvent, lambdaContext('kill'));
+    const second = await steps.kill(killEvent, lambdaContext('kill'));
 
     // Assert
     const after = await deployments.get(deployment.deploymentId);

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { deploymentRequestSchema } from '../deployments/deployment-request.ts';
 import { DEPLOYMENT_STATUSES } from '../deployments/deployment-status.ts';
+import { manifestRequestSchema } from '../deployments/manifest/manifest-request.ts';
 import { buildPlanSchema } from './plan-schema.ts';
 import { keepaliveBody, listDeploymentsQuery, listSandboxesQuery, logsQuery } from './query-schemas.ts';
 
@@ -42,6 +43,40 @@ export function openApiDocument(): JsonSchema {
       securitySchemes: { jwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'The caller is the token\'s sub.' } },
       schemas: {
         DeploymentRequest: schemaOf(deploymentRequestSchema()),
+        ManifestDeploymentRequest: {
+          ...schemaOf(manifestRequestSchema()),
+          description:
+            'A project by manifest (path, size, sha256, mode) instead of contents: up to 20,000 files, 100 MiB per file, 500 MiB in all. ' +
+            'Files the build plan reads (package.json, lockfiles, Procfile, entry files) carry their content inline; a 400 names any it needs.',
+        },
+        Upload: {
+          type: 'object',
+          description:
+            'How to upload the blobs the service does not hold for the caller: PUT each part to its URL, its body the concatenation of its pieces ' +
+            '(bytes [offset, offset+length) of the blob with that sha256), then POST the complete link.',
+          properties: {
+            deadline: { type: 'string', description: 'Complete before this, or the deployment ends FAILED' },
+            filesInManifest: { type: 'integer' },
+            blobsToUpload: { type: 'integer' },
+            bytesToUpload: { type: 'integer' },
+            bytesHeld: { type: 'integer', description: 'Bytes the service already held, skipped' },
+            partsTotal: { type: 'integer' },
+            blobs: { type: 'array', items: { type: 'object', properties: { sha256: { type: 'string' }, size: { type: 'integer' } } } },
+            parts: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  partNumber: { type: 'integer' },
+                  size: { type: 'integer' },
+                  url: { type: 'string', description: 'Presigned S3 PUT' },
+                  pieces: { type: 'array', items: { type: 'object', properties: { sha256: { type: 'string' }, offset: { type: 'integer' }, length: { type: 'integer' } } } },
+                },
+              },
+            },
+            complete: { type: 'string', description: 'The completion link' },
+          },
+        },
         KeepaliveRequest: schemaOf(keepaliveBody),
         BuildPlan: schemaOf(buildPlanSchema, 'output'),
         Deployment: {
@@ -49,13 +84,14 @@ export function openApiDocument(): JsonSchema {
           properties: {
             deploymentId: { type: 'string' },
             projectId: { type: 'string' },
-            status: { type: 'string' },
+            status: { type: 'string', description: 'AWAITING_UPLOAD (a manifest deployment before its completion), PENDING, CREATING, UPLOADING, STARTING, CHECKING_HEALTH, RUNNING, FAILED, TERMINATED, EXPIRED, LOST' },
             step: { type: ['string', 'null'] },
             sandboxId: { type: ['string', 'null'] },
             url: { type: ['string', 'null'] },
             error: { type: ['object', 'null'], properties: { step: { type: 'string' }, name: { type: 'string' }, message: { type: 'string' } } },
             progress: { type: 'object', properties: { filesUploaded: { type: 'integer' }, filesTotal: { type: 'integer' }, batchesTotal: { type: 'integer' } } },
             plan: { oneOf: [{ $ref: '#/components/schemas/BuildPlan' }, { type: 'null' }] },
+            upload: { description: 'A manifest deployment\'s transfer (with parts and URLs only in the POST answer)', oneOf: [{ $ref: '#/components/schemas/Upload' }, { type: 'null' }] },
             timestamps: { type: 'object', additionalProperties: { type: 'string' } },
             callbackUrl: { type: ['string', 'null'], description: 'Where each status change is POSTed as a signed webhook' },
           },
@@ -122,9 +158,14 @@ export function openApiDocument(): JsonSchema {
         post: {
           summary: 'Deploy a project (or redeploy into a live sandbox with sandboxId / reuse)',
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 255 } }],
-          requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/DeploymentRequest' } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': { schema: { oneOf: [{ $ref: '#/components/schemas/DeploymentRequest' }, { $ref: '#/components/schemas/ManifestDeploymentRequest' }] } },
+            },
+          },
           responses: {
-            '202': jsonResponse('Accepted; the deployment continues in the background', '#/components/schemas/Deployment'),
+            '202': jsonResponse('Accepted; the deployment continues in the background (a manifest deployment awaits its upload, see upload)', '#/components/schemas/Deployment'),
             '400': errorResponse('Invalid request: each error names the field and the rule'),
             '409': errorResponse('The sandbox to redeploy into is no longer alive'),
             '415': errorResponse('The body is not JSON'),
@@ -141,6 +182,18 @@ export function openApiDocument(): JsonSchema {
       '/deployments/{id}': {
         get: { summary: 'A deployment', parameters: [idParameter], responses: { '200': jsonResponse('The deployment', '#/components/schemas/Deployment'), ...common } },
         delete: { summary: 'Kill the sandbox and end TERMINATED (idempotent)', parameters: [idParameter], responses: { '200': jsonResponse('The terminated deployment', '#/components/schemas/Deployment'), ...common } },
+      },
+      '/deployments/{id}/complete': {
+        post: {
+          summary: 'A manifest deployment\'s upload is done: checked against the manifest (every blob present, every SHA-256), then the deployment starts',
+          parameters: [idParameter],
+          responses: {
+            '202': jsonResponse('Complete; the deployment continues in the background', '#/components/schemas/Deployment'),
+            '400': errorResponse('A blob missing or hashing differently (each named as manifest[i]); nothing started, the deployment still awaits its upload'),
+            '409': errorResponse('The deployment does not await an upload'),
+            ...common,
+          },
+        },
       },
       '/deployments/{id}/health': {
         get: { summary: 'Probe the app now', parameters: [idParameter], responses: { '200': { description: 'The probe, or the sandbox state when the app does not answer' }, ...common } },

@@ -33,24 +33,25 @@ export const DEFAULT_LIMITS: DeploymentLimits = {
 /** The port the sandbox daemon itself listens on; an app cannot use it. */
 const RESERVED_PORTS = new Set([49983]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
-/** `callbackUrls`: which webhook targets a request may name (loopback only where configured). */
-export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMITS, callbackUrls: CallbackUrlPolicy = DEFAULT_CALLBACK_URL_POLICY) {
-  const file = z.strictObject({
-    path: z.string().min(1, 'must not be empty').max(limits.maxPathLength, `must be at most ${limits.maxPathLength} characters`),
-    content: z.string(),
-    encoding: z.enum(['utf8', 'base64']).default('utf8'),
-  });
+/**
+ * `options` of a deployment request (inline or manifest): how the app is installed, started and
+ * reached. `callbackUrls`: which webhook targets a request may name (loopback only where configured).
+ */
+export function appOptionsSchema(
+  limits: Pick<DeploymentLimits, 'maxEnvVars' | 'maxEnvValueBytes' | 'minTimeoutSeconds' | 'maxTimeoutSeconds'> = DEFAULT_LIMITS,
+  callbackUrls: CallbackUrlPolicy = DEFAULT_CALLBACK_URL_POLICY,
+) {
   const command = z
     .string()
     .trim()
     .min(1, 'must not be empty')
     .max(2_048, 'must be at most 2048 characters')
     .refine((value) => !value.includes('\0'), 'must not contain NUL');
-  const options = z.strictObject({
+  return z.strictObject({
     // No default: without it, the build plan finds the port (a hard-coded one, a tool's own) or uses 3000.
     port: z
       .number()
@@ -95,15 +96,31 @@ export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMIT
       .describe('https URL, no userinfo, not a loopback, link-local, private or metadata address: each status change is POSTed to it, signed')
       .optional(),
   });
+}
+
+/** `projectId`: names the app; a redeploy with `reuse` finds the project's live sandbox by it. */
+export const projectIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_" or "-"');
+
+/** Redeploy into this live sandbox of the caller's. */
+export const sandboxIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'must be a sandbox id');
+
+/** `callbackUrls`: which webhook targets a request may name (loopback only where configured). */
+export function deploymentRequestSchema(limits: DeploymentLimits = DEFAULT_LIMITS, callbackUrls: CallbackUrlPolicy = DEFAULT_CALLBACK_URL_POLICY) {
+  const file = z.strictObject({
+    path: z.string().min(1, 'must not be empty').max(limits.maxPathLength, `must be at most ${limits.maxPathLength} characters`),
+    content: z.string(),
+    encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  });
+  const options = appOptionsSchema(limits, callbackUrls);
   return z
     .strictObject({
-      projectId: z
-        .string()
-        .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be 1-128 characters of letters, digits, ".", "_" or "-"'),
+      projectId: projectIdSchema,
       files: z.array(file).min(1, 'must contain at least one file').max(limits.maxFiles, `must contain at most ${limits.maxFiles} files`),
       options: options.default(() => options.parse({})),
       /** Redeploy into this live sandbox of the caller's. */
-      sandboxId: z.string().regex(/^[A-Za-z0-9-]{1,128}$/, 'must be a sandbox id').optional(),
+      sandboxId: sandboxIdSchema.optional(),
       /** Redeploy into the caller's live sandbox for the project, if there is one. */
       reuse: z.boolean().optional(),
     })

@@ -5,6 +5,8 @@
  * status always means the sandbox is gone. Terminal states never change again.
  */
 export const DEPLOYMENT_STATUSES = [
+  // A manifest deployment waits here for its blobs (until the completion call or its deadline).
+  'AWAITING_UPLOAD',
   'PENDING',
   'CREATING',
   'UPLOADING',
@@ -23,13 +25,13 @@ export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 export const TERMINAL_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
 
 /**
- * Someone is working on these (the saga, or an ending under way): a record that stays in one
- * while nothing moves it on is stuck, and the sweep finishes it.
+ * Someone is working on these (an upload, the saga, or an ending under way): a record that stays
+ * in one while nothing moves it on is stuck, and the sweep finishes it.
  */
-export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'STOPPING']);
+export const IN_FLIGHT_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['AWAITING_UPLOAD', 'PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'STOPPING']);
 
-/** The saga's own statuses before RUNNING (what counts against "deployments in flight"). */
-export const SAGA_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
+/** A deployment on its way to RUNNING (what counts against "deployments in flight"). */
+export const SAGA_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['AWAITING_UPLOAD', 'PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH']);
 
 /** Statuses in which a sandbox may exist and costs money. */
 export const ACTIVE_STATUSES: ReadonlySet<DeploymentStatus> = new Set(['CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING', 'STOPPING']);
@@ -42,6 +44,7 @@ export const DEPLOYMENT_STEPS = ['create', 'upload', 'start', 'health'] as const
 export type DeploymentStep = (typeof DEPLOYMENT_STEPS)[number];
 
 export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> = {
+  AWAITING_UPLOAD: 'upload',
   PENDING: 'create',
   CREATING: 'create',
   UPLOADING: 'upload',
@@ -50,6 +53,8 @@ export const STEP_OF_STATUS: Partial<Record<DeploymentStatus, DeploymentStep>> =
 };
 
 const LEGAL_TRANSITIONS: Record<DeploymentStatus, readonly DeploymentStatus[]> = {
+  // Completed (checked against the manifest, then the saga starts), or stopped (its deadline, a DELETE).
+  AWAITING_UPLOAD: ['PENDING', 'STOPPING'],
   PENDING: ['CREATING', 'STOPPING'],
   CREATING: ['UPLOADING', 'STOPPING'],
   UPLOADING: ['STARTING', 'STOPPING'],

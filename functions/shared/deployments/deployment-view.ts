@@ -3,8 +3,8 @@ import type { Deployment } from './deployment.ts';
 import { filesUploaded } from './deployment.ts';
 import { STEP_OF_STATUS } from './deployment-status.ts';
 
-export function deploymentView(deployment: Deployment, basePath = '') {
-  const self = `${basePath}/deployments/${deployment.deploymentId}`;
+export function deploymentView(deployment: Deployment) {
+  const self = `/deployments/${deployment.deploymentId}`;
   return {
     deploymentId: deployment.deploymentId,
     projectId: deployment.projectId,
@@ -23,6 +23,8 @@ export function deploymentView(deployment: Deployment, basePath = '') {
     replacedBy: deployment.replacedBy ?? null,
     /** Where each status change is POSTed (GET /deployments/{id}/events lists them too). */
     callbackUrl: deployment.callbackUrl ?? null,
+    /** A manifest deployment's transfer (null for inline contents). */
+    upload: deployment.upload ?? null,
     timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
     links: { self },
   };

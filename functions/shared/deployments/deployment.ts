@@ -3,7 +3,7 @@ import type { BuildPlan } from './build-plan/build-plan.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
 export interface DeploymentFailure {
-  step: DeploymentStep | 'submit' | 'cleanup' | 'sweep';
+  step: DeploymentStep | 'submit' | 'kill' | 'sweep';
   name: string;
   message: string;
 }
@@ -19,6 +19,25 @@ export interface AppOptions {
   startCommand: string;
   healthPath: string;
   timeoutSeconds: number;
+}
+
+/** A manifest deployment's transfer: what was uploaded, what the sandbox gets. */
+export interface UploadSummary {
+  /** The deployment is refused (and ended by the sweep) if not completed by then. */
+  deadline: string;
+  filesInManifest: number;
+  blobsToUpload: number;
+  bytesToUpload: number;
+  /** Bytes the service already held for the owner, not uploaded again. */
+  bytesHeld: number;
+  parts: number;
+  /** Set at completion: what goes into the sandbox. */
+  filesToWrite?: number;
+  bytesToWrite?: number;
+  filesUnchanged?: number;
+  filesRemoved?: number;
+  /** A redeploy that changes only what differs from what the sandbox holds. */
+  incremental?: boolean;
 }
 
 /** One record per deployment, with its sandbox. */
@@ -54,6 +73,8 @@ export interface Deployment {
   quotaSlots?: { liveSandboxes?: number; deploymentsInFlight?: number };
   /** When its sandbox was created (a redeploy keeps the first one's): bounds its lifetime. */
   sandboxCreatedAt?: string;
+  /** A manifest deployment (absent for inline contents). */
+  upload?: UploadSummary;
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;

@@ -3,7 +3,7 @@
  * replaces its part of the plan), in the sandbox the service runs. The API and the CLI (for its
  * preview and --dry-run) both plan through here.
  */
-import { planBuild, type BuildPlan, type PlanContext } from './build-plan/build-plan.ts';
+import { planBuild, type BuildPlan, type PlanContext, type ProjectFile } from './build-plan/build-plan.ts';
 import type { AppOptions } from './deployment.ts';
 import { decodeContent, type DeploymentRequest } from './deployment-request.ts';
 
@@ -23,11 +23,15 @@ export interface PlanInput {
 }
 
 export function planDeployment(request: PlanInput, sandbox: SandboxFacts = {}): BuildPlan {
-  const { options } = request;
   const files = request.files.map((file) => {
     const content = decodeContent(file);
     return content.length <= MAX_READ_BYTES ? { path: file.path, content } : { path: file.path };
   });
+  return planProjectFiles(files, request.options, sandbox);
+}
+
+/** The plan of files given by path (a manifest's, whose contents may be read lazily). */
+export function planProjectFiles(files: readonly ProjectFile[], options: PlanInput['options'], sandbox: SandboxFacts = {}): BuildPlan {
   const context: PlanContext = {
     ...(sandbox.domain ? { sandboxDomain: sandbox.domain.replace(/:\d+$/, '') } : {}),
     ...(sandbox.tools ? { sandboxTools: sandbox.tools } : {}),

@@ -11,7 +11,27 @@ export interface NewDeployment extends Omit<Deployment, 'version' | 'timestamps'
 
 /** Fields a status change (or a plain update) may set along with it. */
 export type TransitionChanges = Partial<
-  Pick<Deployment, 'sandboxId' | 'expiresAt' | 'appUrl' | 'appPid' | 'healthDeadline' | 'executionArn' | 'error' | 'replacedBy' | 'options' | 'plan' | 'quotaSlots' | 'sandboxCreatedAt' | 'ending'>
+  Pick<
+    Deployment,
+    | 'sandboxId'
+    | 'expiresAt'
+    | 'appUrl'
+    | 'appPid'
+    | 'healthDeadline'
+    | 'executionArn'
+    | 'error'
+    | 'replacedBy'
+    | 'options'
+    | 'plan'
+    | 'quotaSlots'
+    | 'sandboxCreatedAt'
+    | 'ending'
+    // Set when a manifest deployment's upload completes.
+    | 'reusedFrom'
+    | 'upload'
+    | 'filesTotal'
+    | 'batchesTotal'
+  >
 >;
 
 export interface OwnerQuery {
@@ -122,6 +142,8 @@ export interface StagedBatchRef {
   key: string;
   files: number;
   bytes: number;
+  /** 'blobs': the batch lists files by their blob ranges (a manifest deployment), not contents. */
+  source?: 'blobs';
 }
 
 export interface DeploymentManifest {

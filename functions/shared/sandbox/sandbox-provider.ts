@@ -34,6 +34,15 @@ export interface FileToWrite {
   content: Uint8Array | string;
 }
 
+/** A file whose bytes are streamed from elsewhere (S3): `open` may be called again on a retry. */
+export interface StreamToWrite {
+  /** Absolute, or relative to the sandbox user's home directory. */
+  path: string;
+  /** Exactly the bytes `open` yields. */
+  size: number;
+  open(): AsyncIterable<Uint8Array>;
+}
+
 export interface RunOptions {
   cwd?: string;
   env?: Record<string, string>;
@@ -67,6 +76,11 @@ export interface SandboxHandle {
 
   /** Writes every file in ONE request; parent directories are created. */
   writeFiles(files: readonly FileToWrite[]): Promise<void>;
+  /**
+   * Writes every file in ONE request, streaming each file's bytes: memory stays bounded whatever
+   * the sizes. Parent directories are created; an overwrite, so repeating it is safe.
+   */
+  writeFileStreams(files: readonly StreamToWrite[]): Promise<void>;
   readFile(path: string): Promise<Uint8Array>;
   /** Creates the directory and its parents; an existing directory is fine. */
   makeDir(path: string): Promise<void>;

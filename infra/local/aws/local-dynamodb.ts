@@ -4,6 +4,7 @@
  */
 import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { createRequire } from 'node:module';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import type { CloudFormationTemplate } from '../synthesized-stack.ts';
 
@@ -11,16 +12,24 @@ const require = createRequire(import.meta.url);
 
 export interface LocalDynamoDb {
   endpoint: string;
+  /** Requests served since start, by operation (`PutItem`, `Query`...): what a deployment costs. */
+  requests(): ReadonlyMap<string, number>;
   close(): Promise<void>;
 }
 
 export async function startLocalDynamoDb(options: { directory?: string } = {}): Promise<LocalDynamoDb> {
   const dynalite = require('dynalite') as (options: Record<string, unknown>) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.directory ? { path: options.directory } : {}) });
+  const requests = new Map<string, number>();
+  server.on('request', (request: IncomingMessage) => {
+    const operation = String(request.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+    requests.set(operation, (requests.get(operation) ?? 0) + 1);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     endpoint: `http://127.0.0.1:${port}`,
+    requests: () => requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

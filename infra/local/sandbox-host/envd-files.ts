@@ -5,7 +5,7 @@
  */
 import busboy from 'busboy';
 import { basename } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LocalSandbox } from './local-sandbox.ts';
@@ -60,7 +60,7 @@ export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, reques
     }
     seen.add(path);
     written.push({ path, name: basename(path), type: 'file' });
-    track(writeOne(sandbox, path, stream as Readable));
+    track(writeOne(sandbox, path, stream as Readable).then((bytes) => sandbox.stats.countWrite(path, bytes)));
   });
   const parsed = new Promise<void>((resolve, reject) => {
     parser.once('close', resolve);
@@ -73,9 +73,21 @@ export async function writeFilesEndpoint(sandbox: LocalSandbox, url: URL, reques
   sendJson(response, 200, written);
 }
 
-async function writeOne(sandbox: LocalSandbox, path: string, stream: Readable): Promise<void> {
+/** Resolves to the bytes written (counted on the way: the agent writes them as the sandbox's uid). */
+async function writeOne(sandbox: LocalSandbox, path: string, stream: Readable): Promise<number> {
+  let bytes = 0;
+  // A pass-through counter: a 'data' listener on the part itself would start it flowing before the writer reads.
+  const counted = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  stream.once('error', (error) => counted.destroy(error));
+  stream.pipe(counted);
   try {
-    await asHttpError(() => sandbox.runtime.files.write(path, stream));
+    await asHttpError(() => sandbox.runtime.files.write(path, counted));
+    return bytes;
   } catch (error) {
     stream.resume();
     throw error;

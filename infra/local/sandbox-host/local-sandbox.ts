@@ -2,6 +2,7 @@
  * One local sandbox: its identity and lifetime as the control plane reports them, and the
  * processes the daemon started in it.
  */
+import { DaemonStats } from './daemon-stats.ts';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Readable } from 'node:stream';
@@ -156,6 +157,8 @@ export class LocalSandbox {
   readonly runtime: SandboxRuntime;
   readonly limits: SandboxLimits;
   readonly processes = new Map<number, SandboxProcess>();
+  /** Requests to its daemon and files written, counted for operators and tests. */
+  readonly stats = new DaemonStats();
   endAt: Date;
 
   constructor(init: LocalSandboxInit) {

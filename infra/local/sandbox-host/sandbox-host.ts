@@ -99,8 +99,11 @@ export async function startSandboxHost(options: SandboxHostOptions): Promise<San
     switch (target.kind) {
       case 'control-plane':
         return handleControlPlane(controlPlane, request, response);
-      case 'daemon':
-        return handleDaemon(registry.get(target.sandboxId), request, response);
+      case 'daemon': {
+        const sandbox = registry.get(target.sandboxId);
+        sandbox?.stats.countRequest(method, path);
+        return handleDaemon(sandbox, request, response);
+      }
       case 'app-port':
         return proxyHttp(registry.get(target.sandboxId), target.port, request, response);
       case 'operator':
@@ -208,6 +211,7 @@ async function handleOperator({ registry, faults, browserUrl }: OperatorContext,
       startedAt: sandbox.startedAt.toISOString(),
       endAt: sandbox.endAt.toISOString(),
       rootDir: sandbox.rootDir,
+      stats: sandbox.stats,
       processes: [...sandbox.processes.values()].map((process) => ({
         pid: process.pid,
         command: process.config.args.at(-1) ?? process.config.cmd,

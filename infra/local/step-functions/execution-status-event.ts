@@ -1,6 +1,6 @@
 /**
  * The EventBridge event Step Functions emits when an execution changes status, so local code
- * reacting to "Step Functions Execution Status Change" (e.g. cleanup on FAILED / TIMED_OUT /
+ * reacting to "Step Functions Execution Status Change" (e.g. the kill on FAILED / TIMED_OUT /
  * ABORTED) receives what the EventBridge rule target would receive on AWS.
  */
 import { randomUUID } from 'node:crypto';

@@ -169,8 +169,7 @@ describe('pathProblem', () => {
     expect(problem).toBeUndefined();
   });
 
-  // Known bug: "." is the app directory itself, a "." segment the normalization rule means to
-  // refuse, but posix.normalize('.') === '.' lets it through. Remove `.fails` once it is fixed.
+  // posix.normalize('.') === '.', which a segment rule alone would let through.
   it('rejects the bare "." path (the app directory itself)', () => {
     // Prepare
     const path = '.';

@@ -71,7 +71,44 @@ describe('legal transitions', () => {
   });
 });
 
+describe('a deployment awaiting its upload', () => {
+  it('starts the saga (PENDING) once its upload is complete, or stops (its deadline passed, a DELETE) like any deployment', () => {
+    // Prepare
+    const targets: DeploymentStatus[] = ['PENDING', 'STOPPING'];
+
+    // Act
+    const legal = DEPLOYMENT_STATUSES.filter((to) => isLegalTransition('AWAITING_UPLOAD', to));
+
+    // Assert
+    expect(legal).toEqual(targets);
+  });
+
+  it('is in flight, so the sweep ends it when its deadline passes', () => {
+    // Prepare: the status set comes from the module
+
+    // Act
+    const inFlight = IN_FLIGHT_STATUSES.has('AWAITING_UPLOAD');
+
+    // Assert
+    expect(inFlight).toBe(true);
+  });
+});
+
 describe('illegal transitions', () => {
+  it.each([
+    ['AWAITING_UPLOAD', 'UPLOADING', 'writes files before they were all uploaded'],
+    ['AWAITING_UPLOAD', 'EXPIRED', 'expires a deployment without a sandbox'],
+    ['PENDING', 'AWAITING_UPLOAD', 'goes backwards'],
+  ] as const)('%s -> %s is refused (%s)', (from, to, _why) => {
+    // Prepare: the pair comes from the table
+
+    // Act
+    const legal = isLegalTransition(from, to);
+
+    // Assert
+    expect(legal).toBe(false);
+  });
+
   it.each([
     ['PENDING', 'RUNNING', 'skips every step'],
     ['CREATING', 'STARTING', 'skips the upload'],
@@ -123,11 +160,11 @@ describe('terminal statuses', () => {
 
 describe('legalPredecessors', () => {
   it.each([
-    ['PENDING', []],
+    ['PENDING', ['AWAITING_UPLOAD']],
     ['CREATING', ['PENDING']],
     ['UPLOADING', ['CREATING']],
     ['RUNNING', ['CHECKING_HEALTH']],
-    ['STOPPING', ['PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']],
+    ['STOPPING', ['AWAITING_UPLOAD', 'PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING']],
     ['FAILED', ['STOPPING']],
     ['TERMINATED', ['RUNNING', 'STOPPING']],
     ['EXPIRED', ['STOPPING']],

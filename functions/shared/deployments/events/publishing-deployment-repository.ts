@@ -2,7 +2,7 @@
  * The one place every status write goes through: a DeploymentRepository that publishes a
  * "Deployment Status Changed" event after each write that set a status (create, transition,
  * transitionFrom when it wrote). Domain code keeps using the port; the composition root wraps
- * the real repository with this, so the API, the saga steps, cleanup, DELETE, the sweep, the
+ * the real repository with this, so the API, the saga steps, the kill step, DELETE, the sweep, the
  * status-change handler and the redeploy hand-over all publish without knowing it.
  */
 import type { Deployment } from '../deployment.ts';

@@ -102,6 +102,13 @@ const RULES: readonly HintRule[] = [
       /Could not find a production build/.test(output) ? 'next start needs a build first: add "build": "next build" to package.json scripts' : undefined,
   },
   {
+    name: 'font download',
+    hint: ({ output }) =>
+      /Failed to fetch .+ from Google Fonts/.test(output)
+        ? 'the build downloads fonts from fonts.googleapis.com, which this sandbox cannot reach: self-host them with next/font/local'
+        : undefined,
+  },
+  {
     name: 'disk full',
     hint: ({ output }) => (/ENOSPC|No space left on device/.test(output) ? "the sandbox's disk is full: the project or its dependencies are too large" : undefined),
   },

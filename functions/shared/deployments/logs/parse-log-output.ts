@@ -38,7 +38,7 @@ interface TimedEntry {
 }
 
 /** Sources whose files we write through timestamp-lines.ts. */
-const CAPTURED_KINDS: ReadonlySet<LogSourceKind> = new Set(['install', 'app', 'app-error']);
+const CAPTURED_KINDS: ReadonlySet<LogSourceKind> = new Set(['install', 'build', 'app', 'app-error']);
 const HEADER = /^(\S+) (\S+) (.*)$/;
 /** ANSI escape sequences (colours, cursor moves) and any ESC left alone. */
 const ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b/g;

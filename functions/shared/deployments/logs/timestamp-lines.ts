@@ -49,8 +49,8 @@ export function timestampFilterCommand(): string {
  * command's, not the filter's. The pipeline is waited for, so every line is written when it ends.
  */
 export function timestampedCommand(command: string): string {
-  // The newline before `}` ends a command that ends in a comment.
-  return `( { ${command}\n} 2>&1 | ${timestampFilterCommand()}; exit "\${PIPESTATUS[0]}" )`;
+  // Quoted into its own bash, as the start command is: nothing in it can change the wrapper.
+  return `( bash -c ${shellQuote(command)} 2>&1 | ${timestampFilterCommand()}; exit "\${PIPESTATUS[0]}" )`;
 }
 
 /**

@@ -75,6 +75,17 @@ export async function takeOverLiveSlot(dependencies: Uses<'quotas'>, previous: D
   return moved ? slot : undefined;
 }
 
+/**
+ * A live-sandbox slot for a deployment that reserved none (it meant to redeploy into a sandbox
+ * that has ended since); QuotaExceededError when the user holds the limit.
+ */
+export async function takeLiveSandboxSlot(
+  dependencies: Uses<'quotas' | 'deployments'>,
+  input: { userId: string; deploymentId: string; limits: QuotaLimits },
+): Promise<number> {
+  return takeSlot(dependencies, input.userId, 'liveSandboxes', input.limits.liveSandboxes, input.deploymentId);
+}
+
 /** What a user holds now (stale slots reclaimed first, so the figures are what is live). */
 export async function quotaUsage(dependencies: Uses<'quotas' | 'deployments'>, userId: string): Promise<QuotaUsage> {
   await Promise.all([reclaimStale(dependencies, userId, 'liveSandboxes'), reclaimStale(dependencies, userId, 'deploymentsInFlight')]);

@@ -17,7 +17,7 @@ import { explainFailure, failureMessage } from '../failures/explain-failure.ts';
 import { appPorts, listeningSockets, type ListeningSocket } from '../listening-ports.ts';
 import { describeProbe, probeApp, type ProbeOptions, type ProbeResult } from '../probe-app.ts';
 import type { SandboxHandle } from '../../sandbox/sandbox-provider.ts';
-import { loadDeployment } from './load-deployment.ts';
+import { loadDeployment } from '../load-deployment.ts';
 import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 
 export interface HealthCheckResult {

@@ -3,18 +3,23 @@
  * created (the Lambda timed out after the provider answered) is found by its metadata and reused,
  * so a deployment never owns two.
  */
-import { APP_DIR, MANAGED_BY } from '../app-layout.ts';
+import { MANAGED_BY } from '../app-layout.ts';
 import type { Deployment } from '../deployment.ts';
 import { nowOf, type Uses } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
-import { loadDeployment } from './load-deployment.ts';
+import { loadDeployment } from '../load-deployment.ts';
+import { prepareAppDir } from '../manifest/prepare-app-dir.ts';
+import type { StagedDocuments } from '../manifest/staged-documents.ts';
 
 export interface CreateSandboxResult {
   sandboxId: string;
   expiresAt: string;
 }
 
-export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'staging' | 'ownership'>, deploymentId: string): Promise<CreateSandboxResult> {
+export async function createSandbox(
+  dependencies: Uses<'deployments' | 'sandboxes' | 'staging' | 'ownership'> & { documents?: StagedDocuments },
+  deploymentId: string,
+): Promise<CreateSandboxResult> {
   const { deployments, sandboxes, staging } = dependencies;
   let deployment = await loadDeployment(deployments, deploymentId);
   if (deployment.status === 'PENDING') deployment = await deployments.transition(deploymentId, 'CREATING');
@@ -50,18 +55,21 @@ export async function createSandbox(dependencies: Uses<'deployments' | 'sandboxe
 
 /**
  * A redeploy: no new sandbox. It must own the sandbox by now (the API handed it over before the
- * saga started). The previous app is stopped and the app directory emptied (keeping
- * node_modules, so the install is incremental) before the new files arrive, and the sandbox
- * lives this deployment's own lifetime from now.
+ * saga started). The previous app is stopped and the app directory prepared (emptied but for
+ * node_modules, or for a manifest redeploy only the files that are gone removed, prepareAppDir)
+ * before the new files arrive, and the sandbox lives this deployment's own lifetime from now.
  */
-async function takeOverSandbox(dependencies: Uses<'deployments' | 'sandboxes' | 'ownership'>, deployment: Deployment): Promise<CreateSandboxResult> {
+async function takeOverSandbox(
+  dependencies: Uses<'deployments' | 'sandboxes' | 'ownership'> & { documents?: StagedDocuments },
+  deployment: Deployment,
+): Promise<CreateSandboxResult> {
   const { sandboxId, appPid } = deployment.reusedFrom!;
   if ((await dependencies.ownership.ownerOf(sandboxId)) !== deployment.deploymentId) {
     throw new DeploymentStateError(deployment.deploymentId, deployment.status, `the owner of sandbox ${sandboxId}`);
   }
   const sandbox = await dependencies.sandboxes.connect(sandboxId);
   if (appPid) await sandbox.killProcess(appPid);
-  await sandbox.run(`mkdir -p ${APP_DIR} && find ${APP_DIR} -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf {} +`, { timeoutMs: 60_000 });
+  await prepareAppDir(dependencies.documents, deployment, sandbox);
   const lifetimeSeconds = deployment.options.timeoutSeconds;
   await sandbox.extendLifetime(lifetimeSeconds);
   const expiresAt = new Date(nowOf(dependencies).getTime() + lifetimeSeconds * 1000).toISOString();

@@ -19,7 +19,7 @@ import { explainFailure, failureMessage } from '../failures/explain-failure.ts';
 import type { FailurePhase } from '../failures/failure-hints.ts';
 import { phaseEnv, runnablePlan, type RunnablePlan, type RunPhase } from '../run-plan.ts';
 import type { SandboxHandle } from '../../sandbox/sandbox-provider.ts';
-import { loadDeployment } from './load-deployment.ts';
+import { loadDeployment } from '../load-deployment.ts';
 import { timestampedBackgroundCommand, timestampedCommand } from '../logs/timestamp-lines.ts';
 
 export interface StartAppOptions {

@@ -2,7 +2,7 @@
 import { APP_DIR } from '../app-layout.ts';
 import type { Uses } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
-import { loadDeployment } from './load-deployment.ts';
+import { loadDeployment } from '../load-deployment.ts';
 
 export interface UploadBatchInput {
   deploymentId: string;

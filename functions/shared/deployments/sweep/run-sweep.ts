@@ -17,7 +17,7 @@ import { nowOf } from '../dependencies.ts';
 import { MANAGED_BY } from '../app-layout.ts';
 import type { SweepBookkeeping } from '../ports.ts';
 import type { SandboxSummary } from '../../sandbox/sandbox-provider.ts';
-import { endDeployment } from '../steps/end-deployment.ts';
+import { endDeployment } from '../ending/end-deployment.ts';
 import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';
@@ -96,13 +96,33 @@ async function failStuck(run: SweepRun, counts: PhaseCounts): Promise<void> {
     const page = await deployments.listInFlightSince(new Date(now.getTime() - youngest * 1000), { limit: run.options.pageSize, nextToken });
     for (const deployment of page.items) {
       if (outOfBudget(run, counts)) return;
-      const pastGrace = age(deployment, now) > run.options.inFlightGraceSeconds * 1000;
+      // A record awaiting its upload has no execution by design: only its deadline counts.
+      const pastGrace = deployment.status === 'AWAITING_UPLOAD' || age(deployment, now) > run.options.inFlightGraceSeconds * 1000;
       if (!pastGrace) continue;
       counts.examined += 1;
       await guarded(run, 'stuck', counts, deployment.deploymentId, async () => {
         if (deployment.status === 'STOPPING') {
           // Its ender died between claiming the ending and recording it: finish that ending.
           const { ended, killedSandboxes } = await endDeployment(run.dependencies, { deployment, to: deployment.ending?.to ?? 'FAILED' });
+          counts.killed += killedSandboxes.length;
+          if (ended) counts.marked += 1;
+          return;
+        }
+        if (deployment.status === 'AWAITING_UPLOAD') {
+          // No execution runs it until the upload completes: it is stuck only past its upload deadline.
+          if (!isPastStepDeadline(deployment, now, run.options)) return;
+          const { ended, killedSandboxes } = await endDeployment(run.dependencies, {
+            deployment,
+            to: 'FAILED',
+            changes: {
+              error: {
+                step: 'upload',
+                name: 'UploadExpiredError',
+                message: 'the upload was not completed before its deadline; deploy again (held files are not uploaded twice)',
+              },
+            },
+            onlyIfUnchanged: true,
+          });
           counts.killed += killedSandboxes.length;
           if (ended) counts.marked += 1;
           return;
@@ -138,9 +158,10 @@ function isPastStepDeadline(deployment: Deployment, now: Date, options: SweepOpt
     deployment.status === 'CHECKING_HEALTH' &&
     deployment.healthDeadline !== undefined &&
     now.getTime() > new Date(deployment.healthDeadline).getTime() + options.healthGraceSeconds * 1000;
+  const uploadOver = deployment.status === 'AWAITING_UPLOAD' && deployment.upload !== undefined && now.getTime() > new Date(deployment.upload.deadline).getTime();
   const limit = options.stuckAfterSeconds[deployment.status];
   const since = deployment.timestamps[deployment.status] ?? deployment.updatedAt;
-  return healthOver || (limit !== undefined && now.getTime() - new Date(since).getTime() > limit * 1000);
+  return healthOver || uploadOver || (limit !== undefined && now.getTime() - new Date(since).getTime() > limit * 1000);
 }
 
 async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly SandboxSummary[]): Promise<void> {
@@ -158,6 +179,8 @@ async function killOrphans(run: SweepRun, counts: PhaseCounts, ours: readonly Sa
       if (!orphaned) return;
       // Of concurrent sweeps, only the one holding the claim kills.
       if (!(await bookkeeping.claim(`kill-orphan#${sandbox.sandboxId}`, run.options.claimSeconds))) return;
+      // Listed before its deployment ended: whoever ended it killed it first (ends record after the kill).
+      if (!(await sandboxes.isAlive(sandbox.sandboxId))) return;
       await sandboxes.kill(sandbox.sandboxId);
       counts.killed += 1;
     });

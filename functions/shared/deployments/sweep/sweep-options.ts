@@ -30,7 +30,8 @@ export const DEFAULT_SWEEP_OPTIONS: SweepOptions = {
   orphanGraceSeconds: 120,
   inFlightGraceSeconds: 60,
   // Beyond the state machine's task timeouts and retries for each step.
-  stuckAfterSeconds: { PENDING: 120, CREATING: 600, UPLOADING: 1_200, STARTING: 900, CHECKING_HEALTH: 300 },
+  // AWAITING_UPLOAD: the upload deadline (the API's UPLOAD_DEADLINE_SECONDS; its URLs expire then).
+  stuckAfterSeconds: { AWAITING_UPLOAD: 3_600, PENDING: 120, CREATING: 600, UPLOADING: 1_200, STARTING: 900, CHECKING_HEALTH: 300 },
   healthGraceSeconds: 120,
   claimSeconds: 600,
 };

@@ -17,6 +17,7 @@ import type {
   ProcessSummary,
   RunOptions,
   SandboxHandle,
+  StreamToWrite,
 } from '../sandbox-provider.ts';
 import { backgroundCommandLine, logDirectories } from './background-command.ts';
 import { killSandbox, setSandboxLifetime, type ControlPlaneContext } from './control-plane.ts';
@@ -24,6 +25,7 @@ import { withDeadline } from './deadline.ts';
 import { withErrorMapping } from './map-error.ts';
 import { withRetry } from './retry.ts';
 import { fitTimeout } from './time-budget.ts';
+import { daemonEndpoint, postFileStreams } from './stream-upload.ts';
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 export const DEFAULT_UPLOAD_TIMEOUT_MS = 120_000;
@@ -65,6 +67,17 @@ export class AgentSphereSandbox implements SandboxHandle {
       },
       this.#options.retry,
     );
+  }
+
+  /** Streamed, not through the SDK (which buffers every file); each retry re-opens the sources. */
+  async writeFileStreams(files: readonly StreamToWrite[]): Promise<void> {
+    if (files.length === 0) return;
+    const operation = `write ${files.length} file(s) to sandbox ${this.sandboxId}`;
+    const bytes = files.reduce((sum, file) => sum + file.size, 0);
+    // At least 2 MB/s before the deadline passes: a 100 MiB file is not cut off at the default.
+    const timeoutMs = Math.max(this.#options.uploadTimeoutMs, Math.ceil(bytes / 2_000));
+    const endpoint = daemonEndpoint(this.#sandbox);
+    await withRetry(operation, () => postFileStreams(endpoint, files, timeoutMs), this.#options.retry);
   }
 
   async readFile(path: string): Promise<Uint8Array> {

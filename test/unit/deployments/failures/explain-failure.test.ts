@@ -113,6 +113,12 @@ describe('failure hints', () => {
     );
   });
 
+  it('explains a build that cannot download its Google fonts', () => {
+    const output = 'Error: next/font: error:\nFailed to fetch Geist from Google Fonts.\n';
+
+    expect(failureHint({ phase: 'build', output })).toContain('next/font/local');
+  });
+
   it('has no hint for an unknown cause', () => {
     expect(failureHint({ phase: 'start', output: 'something odd happened' })).toBeUndefined();
   });

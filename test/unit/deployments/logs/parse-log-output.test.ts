@@ -112,6 +112,14 @@ describe('merging', () => {
     ]);
   });
 
+  it('reads the build log like the install log: the capture time is the line\'s, not part of its text', () => {
+    const text = output(block('build', '/l/build.log', ['2026-11-25T11:00:05.000Z > next build']));
+
+    expect(parseLogOutput(text, ALL)).toEqual([
+      { timestamp: '2026-11-25T11:00:05.000Z', source: 'build', line: '> next build', timestampSource: 'line' },
+    ]);
+  });
+
   it('keeps script order, then file order, for equal times', () => {
     const at = '2026-11-25T11:00:00.000Z';
     const text = output(

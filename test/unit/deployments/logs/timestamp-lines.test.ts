@@ -91,3 +91,26 @@ describe('splitCapturedTimestamp', () => {
     expect(splitCapturedTimestamp('2026-11-25T11:08:39.425Z')).toBeUndefined();
   });
 });
+
+describe('the install wrapper', () => {
+  it('runs the command quoted in its own bash, so its text cannot change the wrapper', async () => {
+    // Prepare: a command that would close the wrapper's group and exit it early if pasted in
+    const { execFileSync } = await import('node:child_process');
+    const { timestampedCommand: wrap } = await import('../../../../functions/shared/deployments/logs/timestamp-lines.ts');
+    const command = "echo one; } ; echo 'two'; exit 7";
+
+    // Act
+    const run = (() => {
+      try {
+        return { code: 0, out: execFileSync('bash', ['-c', wrap(command)], { encoding: 'utf8' }) };
+      } catch (error) {
+        return { code: (error as { status: number }).status, out: String((error as { stdout: string }).stdout) };
+      }
+    })();
+
+    // Assert: bash -c refuses the stray brace (syntax error, 2); nothing of the command ran
+    expect(run.code).toBe(2);
+    expect(run.out).not.toMatch(/Z one$/m);
+    expect(run.out).not.toMatch(/Z two$/m);
+  });
+});

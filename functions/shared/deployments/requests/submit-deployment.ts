@@ -9,11 +9,11 @@ import { decodeContent, type DeploymentRequest } from '../deployment-request.ts'
 import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-deployment.ts';
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
-import { IllegalTransitionError, SandboxNotReusableError } from '../errors.ts';
-import { endDeployment } from './end-deployment.ts';
-import { releaseQuotaSlots, reserveQuotas, takeOverLiveSlot, userLimits } from '../quotas/deployment-quotas.ts';
+import { endDeployment } from '../ending/end-deployment.ts';
+import { releaseQuotaSlots, reserveQuotas, userLimits } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
+import { handOverSandbox } from './hand-over-sandbox.ts';
 
 export interface SubmitDeploymentInput {
   userId: string;
@@ -78,7 +78,6 @@ export async function submitDeployment(
         }
       : {}),
   });
-  let handedOver = false;
   try {
     await staging.putManifest({ deploymentId, env });
     const batches: StagedBatchRef[] = [];
@@ -86,16 +85,8 @@ export async function submitDeployment(
       batches.push(await staging.putBatch(deploymentId, index, members.map((member) => files[member]!)));
     }
     if (previous) {
-      // The commit point, last before the saga: the sandbox changes owner in one conditional write.
-      handedOver = await dependencies.ownership.handOver(previous.sandboxId!, previous.deploymentId, deploymentId);
-      if (!handedOver) throw new SandboxNotReusableError(`sandbox ${previous.sandboxId} was taken over or ended while redeploying; try again`, 409);
-      // Its live-sandbox slot comes with it.
-      const liveSlot = await takeOverLiveSlot(dependencies, previous, deploymentId);
-      if (liveSlot !== undefined) {
-        quotaSlots.liveSandboxes = liveSlot;
-        await deployments.update(deploymentId, { quotaSlots });
-      }
-      await endReplaced(dependencies, previous, deploymentId);
+      const slots = await handOverSandbox(dependencies, previous, { deploymentId, userId: input.userId, quotaSlots });
+      Object.assign(quotaSlots, slots);
     }
     const executionArn = await workflows.start({ deploymentId, batches });
     return await deployments.update(deploymentId, { executionArn });
@@ -110,17 +101,3 @@ export async function submitDeployment(
   }
 }
 
-/**
- * The replaced deployment ends TERMINATED, naming its successor. After the hand-over nothing of
- * it can kill the sandbox (its owner is the redeploy), so a concurrent keep-alive or DELETE is
- * harmless: the write only needs a legal predecessor.
- */
-async function endReplaced(dependencies: Uses<'deployments'>, previous: Deployment, deploymentId: string): Promise<void> {
-  try {
-    await dependencies.deployments.transition(previous.deploymentId, 'TERMINATED', { replacedBy: deploymentId });
-  } catch (error) {
-    if (!(error instanceof IllegalTransitionError)) throw error;
-    // Ended meanwhile (a DELETE, an expiry): it still hands its sandbox on, and says to whom.
-    await dependencies.deployments.update(previous.deploymentId, { replacedBy: deploymentId });
-  }
-}

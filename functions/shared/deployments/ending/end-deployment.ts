@@ -1,5 +1,5 @@
 /**
- * Ending a deployment that may still have a sandbox, by any path (cleanup, DELETE, the sweep):
+ * Ending a deployment that may still have a sandbox, by any path (the kill step, DELETE, the sweep):
  * 1. record STOPPING with the status it ends in: the claim (of concurrent enders, one wins a
  *    conditional write; the others finish the same ending), and a visible "not RUNNING, not
  *    gone yet" that no saga step, keep-alive or sweep phase acts on;

@@ -1,6 +1,6 @@
-import type { Deployment } from '../deployment.ts';
-import type { DeploymentRepository } from '../ports.ts';
-import { DeploymentNotFoundError } from '../errors.ts';
+import type { Deployment } from './deployment.ts';
+import type { DeploymentRepository } from './ports.ts';
+import { DeploymentNotFoundError } from './errors.ts';
 
 export async function loadDeployment(deployments: DeploymentRepository, deploymentId: string): Promise<Deployment> {
   const deployment = await deployments.get(deploymentId);

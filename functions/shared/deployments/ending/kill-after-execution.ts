@@ -1,13 +1,13 @@
 /**
- * Cleanup for what the saga's Catch cannot see: an execution that timed out, was aborted, or
+ * The kill for what the saga's Catch cannot see: an execution that timed out, was aborted, or
  * failed with an uncatchable error (States.DataLimitExceeded, States.Runtime). Driven by the
- * "Step Functions Execution Status Change" event. Idempotent: after the saga's own cleanup it
+ * "Step Functions Execution Status Change" event. Idempotent: after the saga's own Kill step it
  * only confirms that no sandbox is left.
  */
 import { STEP_OF_STATUS } from '../deployment-status.ts';
 import type { Uses } from '../dependencies.ts';
 import type { EndingPorts } from './end-deployment.ts';
-import { cleanUpFailedDeployment, type CleanupResult } from './clean-up-failed-deployment.ts';
+import { killFailedDeployment, type KillResult } from '../steps/kill-failed-deployment.ts';
 
 export interface ExecutionEnded {
   /** The execution's name: the deployment id. */
@@ -17,10 +17,10 @@ export interface ExecutionEnded {
   cause?: string | null;
 }
 
-export async function cleanUpAfterExecution(dependencies: Uses<EndingPorts>, event: ExecutionEnded): Promise<CleanupResult> {
+export async function killAfterExecution(dependencies: Uses<EndingPorts>, event: ExecutionEnded): Promise<KillResult> {
   const deployment = await dependencies.deployments.get(event.name);
   const step = (deployment && STEP_OF_STATUS[deployment.status]) ?? 'create';
-  return cleanUpFailedDeployment(dependencies, {
+  return killFailedDeployment(dependencies, {
     deploymentId: event.name,
     failedStep: step,
     error: {

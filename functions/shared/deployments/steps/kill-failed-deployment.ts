@@ -6,26 +6,26 @@
 import type { DeploymentFailure } from '../deployment.ts';
 import { isTerminal } from '../deployment-status.ts';
 import type { Uses } from '../dependencies.ts';
-import { endDeployment, type EndingPorts } from './end-deployment.ts';
-import { killDeploymentSandboxes } from './kill-deployment-sandboxes.ts';
+import { endDeployment, type EndingPorts } from '../ending/end-deployment.ts';
+import { killDeploymentSandboxes } from '../ending/kill-deployment-sandboxes.ts';
 
-export interface CleanupInput {
+export interface KillInput {
   deploymentId: string;
   failedStep: DeploymentFailure['step'];
   /** The Catch's error output: `Error` is the error name, `Cause` Lambda's JSON or a plain text. */
   error?: { Error?: string; Cause?: string };
 }
 
-export interface CleanupResult {
+export interface KillResult {
   deploymentId: string;
   status: string;
   killedSandboxes: string[];
-  /** True when this cleanup recorded the failure (false when a terminal status already stood). */
+  /** True when this kill recorded the failure (false when a terminal status already stood). */
   recorded: boolean;
   error: DeploymentFailure;
 }
 
-export async function cleanUpFailedDeployment(dependencies: Uses<EndingPorts>, input: CleanupInput): Promise<CleanupResult> {
+export async function killFailedDeployment(dependencies: Uses<EndingPorts>, input: KillInput): Promise<KillResult> {
   const failure = describeFailure(input);
   const deployment = await dependencies.deployments.get(input.deploymentId);
   const result = { deploymentId: input.deploymentId, error: failure };
@@ -48,7 +48,7 @@ export async function cleanUpFailedDeployment(dependencies: Uses<EndingPorts>, i
   return { ...result, status, killedSandboxes, recorded: ended !== undefined };
 }
 
-export function describeFailure(input: CleanupInput): DeploymentFailure {
+export function describeFailure(input: KillInput): DeploymentFailure {
   const name = input.error?.Error ?? 'UnknownError';
   return { step: input.failedStep, name, message: causeMessage(input.error?.Cause) ?? name };
 }
