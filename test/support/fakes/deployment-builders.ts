@@ -11,7 +11,7 @@ import type { DeploymentStatus } from '../../../functions/shared/deployments/dep
 import { deploymentRequestSchema, type DeploymentRequest } from '../../../functions/shared/deployments/deployment-request.ts';
 import type { NewDeployment, StagedBatchRef, StagedFile } from '../../../functions/shared/deployments/ports.ts';
 import { releaseQuotaSlots } from '../../../functions/shared/deployments/quotas/deployment-quotas.ts';
-import { submitDeployment } from '../../../functions/shared/deployments/steps/submit-deployment.ts';
+import { submitDeployment } from '../../../functions/shared/deployments/requests/submit-deployment.ts';
 import type { AppHandler, FakeProcess } from './fake-process.ts';
 import type { FakeSandbox } from './fake-sandbox.ts';
 import type { FakePorts } from './fake-ports.ts';

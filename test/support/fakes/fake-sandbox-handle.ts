@@ -10,6 +10,7 @@ import type {
   ProcessSummary,
   RunOptions,
   SandboxHandle,
+  StreamToWrite,
 } from '../../../functions/shared/sandbox/sandbox-provider.ts';
 import type { CallControl } from './call-control.ts';
 import { respond } from './command-rules.ts';
@@ -21,6 +22,7 @@ import type { CommandRules } from './command-rules.ts';
 
 export type HandleMethod =
   | 'writeFiles'
+  | 'writeFileStreams'
   | 'readFile'
   | 'makeDir'
   | 'run'
@@ -56,6 +58,21 @@ export class FakeSandboxHandle implements SandboxHandle {
   writeFiles(files: readonly FileToWrite[]): Promise<void> {
     return this.#live('writeFiles', [this.sandboxId, files], () => {
       for (const file of files) this.#sandbox.writeFile(file.path, file.content);
+    });
+  }
+
+  /** Reads each stream to its end and writes the files at once; a source that is not its stated size writes nothing. */
+  writeFileStreams(files: readonly StreamToWrite[]): Promise<void> {
+    return this.#live('writeFileStreams', [this.sandboxId, files.map((file) => ({ path: file.path, size: file.size }))], async () => {
+      const contents: Uint8Array[] = [];
+      for (const file of files) {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of file.open()) chunks.push(chunk);
+        const content = Buffer.concat(chunks);
+        if (content.length !== file.size) throw Object.assign(new Error(`${file.path}: its source gave ${content.length} of the ${file.size} bytes expected`), { name: 'SourceSizeError' });
+        contents.push(content);
+      }
+      files.forEach((file, index) => this.#sandbox.writeFile(file.path, contents[index]!));
     });
   }
 

@@ -32,6 +32,19 @@ describe('the fake sandbox provider', () => {
     expect(listed.map((sandbox) => sandbox.sandboxId)).toEqual([mine.sandboxId]);
   });
 
+  it('writes streamed files whole, and refuses a source shorter than its size, writing nothing', async () => {
+    const { sandboxes } = provider();
+    const handle = await sandboxes.create({ metadata, lifetimeSeconds: 60 });
+    const source = (text: string) => ({ size: text.length, open: async function* () { yield Buffer.from(text.slice(0, 2)); yield Buffer.from(text.slice(2)); } });
+
+    await handle.writeFileStreams([{ path: 'app/a.txt', ...source('hello') }]);
+    const short = handle.writeFileStreams([{ path: 'app/b.txt', ...source('hi'), size: 5 }]);
+
+    expect(sandboxes.sandbox(handle.sandboxId).readText('app/a.txt')).toBe('hello');
+    await expect(short).rejects.toMatchObject({ name: 'SourceSizeError', message: 'app/b.txt: its source gave 2 of the 5 bytes expected' });
+    expect(sandboxes.sandbox(handle.sandboxId).readText('app/b.txt')).toBeUndefined();
+  });
+
   it('ends a sandbox at its expiry on the clock', async () => {
     const { sandboxes, clock } = provider();
     const sandbox = await sandboxes.create({ metadata, lifetimeSeconds: 60 });

@@ -16,7 +16,7 @@ import {
   userLimits,
 } from '../../../../functions/shared/deployments/quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../../../../functions/shared/deployments/quotas/quota-limits.ts';
-import { endDeployment } from '../../../../functions/shared/deployments/steps/end-deployment.ts';
+import { endDeployment } from '../../../../functions/shared/deployments/ending/end-deployment.ts';
 import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts, type FakePorts } from '../../../support/fakes/fake-ports.ts';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { NoLiveSandboxError } from '../../../../functions/shared/deployments/errors.ts';
 import { DEFAULT_QUOTA_LIMITS } from '../../../../functions/shared/deployments/quotas/quota-limits.ts';
-import { extendLifetime } from '../../../../functions/shared/deployments/steps/operate-deployment.ts';
+import { extendLifetime } from '../../../../functions/shared/deployments/requests/operate-deployment.ts';
 import { runSweep } from '../../../../functions/shared/deployments/sweep/run-sweep.ts';
 import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';

@@ -1,7 +1,7 @@
 /** The sweep's orphan phase: sandboxes of ours that no active record owns are killed. */
 import { describe, expect, it } from 'vitest';
 import { runSweep } from '../../../../functions/shared/deployments/sweep/run-sweep.ts';
-import { endDeployment } from '../../../../functions/shared/deployments/steps/end-deployment.ts';
+import { endDeployment } from '../../../../functions/shared/deployments/ending/end-deployment.ts';
 import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
 import { runSagaSteps } from '../../../support/fakes/run-saga-steps.ts';

@@ -15,8 +15,8 @@
 import { describe, expect, it } from 'vitest';
 import { isTerminal, IN_FLIGHT_STATUSES } from '../../../../functions/shared/deployments/deployment-status.ts';
 import { quotaUsage } from '../../../../functions/shared/deployments/quotas/deployment-quotas.ts';
-import { submitDeployment } from '../../../../functions/shared/deployments/steps/submit-deployment.ts';
-import { terminateDeployment } from '../../../../functions/shared/deployments/steps/terminate-deployment.ts';
+import { submitDeployment } from '../../../../functions/shared/deployments/requests/submit-deployment.ts';
+import { terminateDeployment } from '../../../../functions/shared/deployments/requests/terminate-deployment.ts';
 import { runSweep } from '../../../../functions/shared/deployments/sweep/run-sweep.ts';
 import { deploymentIn, deploymentRequest, type BuiltDeployment } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts, type FakePorts } from '../../../support/fakes/fake-ports.ts';

@@ -1,5 +1,5 @@
 /**
- * STOPPING is the claim of concurrent enders (a DELETE, the saga's cleanup, the sweep): the first
+ * STOPPING is the claim of concurrent enders (a DELETE, the saga's Kill step, the sweep): the first
  * to record it decides the status the deployment ends in and its cause; an ender that finds it
  * STOPPING finishes that same ending; a conditional ender (the sweep) that finds the record moved
  * does nothing. An ender that dies after its claim leaves a visible STOPPING record, and the
@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../../functions/shared/deployments/deployment.ts';
-import { endDeployment } from '../../../../functions/shared/deployments/steps/end-deployment.ts';
-import { terminateDeployment } from '../../../../functions/shared/deployments/steps/terminate-deployment.ts';
+import { endDeployment } from '../../../../functions/shared/deployments/ending/end-deployment.ts';
+import { terminateDeployment } from '../../../../functions/shared/deployments/requests/terminate-deployment.ts';
 import { runSweep } from '../../../../functions/shared/deployments/sweep/run-sweep.ts';
 import { deploymentIn } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts, type FakePorts } from '../../../support/fakes/fake-ports.ts';
@@ -30,8 +30,8 @@ describe('two enders at once', () => {
     const watch = watchTerminalMeansGone(ports);
     ports.journal.clear();
 
-    // Act: the saga's cleanup fails it while the caller deletes it
-    const [cleanup, deletion] = await Promise.all([
+    // Act: the saga's Kill step fails it while the caller deletes it
+    const [kill, deletion] = await Promise.all([
       endDeployment(ports.dependencies, { deployment, to: 'FAILED', changes: { error: EXITED } }),
       endDeployment(ports.dependencies, { deployment, to: 'TERMINATED' }),
     ]);
@@ -41,7 +41,7 @@ describe('two enders at once', () => {
     expect(record).toMatchObject({ status: 'FAILED', ending: { to: 'FAILED' }, error: EXITED });
     // The claim, then one terminal write: the second ender's writes find the record as the first left it.
     expect(record.version).toBe(deployment.version + 2);
-    expect(cleanup.ended?.status).toBe('FAILED');
+    expect(kill.ended?.status).toBe('FAILED');
     expect(deletion.ended?.status).toBe('FAILED');
     expect(sandbox!.alive).toBe(false);
     expect(watch.violations()).toEqual([]);
@@ -91,7 +91,7 @@ describe('two enders at once', () => {
     expect(sandbox!.alive).toBe(false);
   });
 
-  // Bug (a later ender replaces the first ender's cause; see clean-up-failed-deployment.test.ts):
+  // Bug (a later ender replaces the first ender's cause; see steps/kill-failed-deployment.test.ts):
   // the target is the first ender's, but a later ender with the same target writes its own
   // cause with the end.
   it.fails('a later ender with the same target leaves the first ender’s cause on the record', async () => {

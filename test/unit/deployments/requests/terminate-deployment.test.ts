@@ -1,7 +1,7 @@
 /** `DELETE /deployments/{id}`: the sandbox is killed, then the deployment ends TERMINATED. Idempotent. */
 import { describe, expect, it } from 'vitest';
 import { DeploymentNotFoundError } from '../../../../functions/shared/deployments/errors.ts';
-import { terminateDeployment } from '../../../../functions/shared/deployments/steps/terminate-deployment.ts';
+import { terminateDeployment } from '../../../../functions/shared/deployments/requests/terminate-deployment.ts';
 import { SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
 import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';

@@ -1,8 +1,8 @@
 /** Operating a live deployment: keep-alive, a live probe, its logs (live or saved). */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LifetimeOutOfBoundsError, NoLiveSandboxError } from '../../../../functions/shared/deployments/errors.ts';
-import { endDeployment } from '../../../../functions/shared/deployments/steps/end-deployment.ts';
-import { deploymentLogs, extendLifetime, liveHealth } from '../../../../functions/shared/deployments/steps/operate-deployment.ts';
+import { endDeployment } from '../../../../functions/shared/deployments/ending/end-deployment.ts';
+import { deploymentLogs, extendLifetime, liveHealth } from '../../../../functions/shared/deployments/requests/operate-deployment.ts';
 import { DEFAULT_QUOTA_LIMITS } from '../../../../functions/shared/deployments/quotas/quota-limits.ts';
 import { SandboxGoneError, SandboxNotFoundError, SandboxRateLimitedError, SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
 import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';

@@ -1,6 +1,6 @@
 /** The saga's Catch: whatever step failed, no sandbox is left and the failure is recorded. */
 import { describe, expect, it } from 'vitest';
-import { cleanUpFailedDeployment, type CleanupInput } from '../../../../functions/shared/deployments/steps/clean-up-failed-deployment.ts';
+import { killFailedDeployment, type KillInput } from '../../../../functions/shared/deployments/steps/kill-failed-deployment.ts';
 import { SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
 import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
@@ -8,7 +8,7 @@ import { watchTerminalMeansGone } from '../../../support/fakes/terminal-means-go
 
 const LAMBDA_CAUSE = JSON.stringify({ errorType: 'AppExitedError', errorMessage: 'the app exited before it became healthy', trace: [] });
 
-function failedIn(deploymentId: string, overrides: Partial<CleanupInput> = {}): CleanupInput {
+function failedIn(deploymentId: string, overrides: Partial<KillInput> = {}): KillInput {
   return { deploymentId, failedStep: 'health', error: { Error: 'AppExitedError', Cause: LAMBDA_CAUSE }, ...overrides };
 }
 
@@ -19,14 +19,14 @@ async function failing() {
   return { ports, ...built, deploymentId: built.deployment.deploymentId };
 }
 
-describe('cleanUpFailedDeployment', () => {
+describe('killFailedDeployment', () => {
   it("records FAILED with the step, the error's name and Lambda's message, after killing the sandbox", async () => {
     // Prepare
     const { ports, deploymentId, sandbox } = await failing();
     const watch = watchTerminalMeansGone(ports);
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    const result = await killFailedDeployment(ports.dependencies, failedIn(deploymentId));
 
     // Assert
     const error = { step: 'health', name: 'AppExitedError', message: 'the app exited before it became healthy' };
@@ -42,7 +42,7 @@ describe('cleanUpFailedDeployment', () => {
     app!.print('2030-01-01T00:00:00.100Z booting');
 
     // Act
-    await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    await killFailedDeployment(ports.dependencies, failedIn(deploymentId));
 
     // Assert
     const saved = ports.journal.indexOf('logArchive.save');
@@ -57,13 +57,13 @@ describe('cleanUpFailedDeployment', () => {
   it('run again, records nothing more and only makes sure no sandbox is left', async () => {
     // Prepare
     const { ports, deploymentId, deployment } = await failing();
-    await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    await killFailedDeployment(ports.dependencies, failedIn(deploymentId));
     const recorded = await ports.deployments.get(deploymentId);
     // A sandbox the create step made late, carrying the deployment's id.
     const late = ports.sandboxes.seed({ metadata: { deploymentId, userId: deployment.userId, projectId: deployment.projectId } });
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    const result = await killFailedDeployment(ports.dependencies, failedIn(deploymentId));
 
     // Assert
     expect(result).toMatchObject({ status: 'FAILED', recorded: false });
@@ -78,7 +78,7 @@ describe('cleanUpFailedDeployment', () => {
     const { deployment, sandbox } = await deploymentIn(ports, 'RUNNING');
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deployment.deploymentId));
+    const result = await killFailedDeployment(ports.dependencies, failedIn(deployment.deploymentId));
 
     // Assert
     expect(result).toMatchObject({ status: 'RUNNING', killedSandboxes: [], recorded: false });
@@ -92,7 +92,7 @@ describe('cleanUpFailedDeployment', () => {
     await redeployInto(ports, previous);
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(previous.deployment.deploymentId));
+    const result = await killFailedDeployment(ports.dependencies, failedIn(previous.deployment.deploymentId));
 
     // Assert
     expect(result).toMatchObject({ status: 'TERMINATED', killedSandboxes: [], recorded: false });
@@ -106,7 +106,7 @@ describe('cleanUpFailedDeployment', () => {
     const redeploy = await redeployInto(ports, previous);
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(redeploy.deploymentId, { failedStep: 'create' }));
+    const result = await killFailedDeployment(ports.dependencies, failedIn(redeploy.deploymentId, { failedStep: 'create' }));
 
     // Assert
     expect(result).toMatchObject({ status: 'FAILED', killedSandboxes: [previous.sandbox!.sandboxId], recorded: true });
@@ -118,7 +118,7 @@ describe('cleanUpFailedDeployment', () => {
     const { ports, deploymentId } = await failing();
 
     // Act
-    await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    await killFailedDeployment(ports.dependencies, failedIn(deploymentId));
 
     // Assert
     expect(ports.quotas.held('user-1')).toEqual([]);
@@ -129,15 +129,15 @@ describe('cleanUpFailedDeployment', () => {
   // records its own `changes` with the end (`to === input.to ? input.changes : undefined` in
   // end-deployment.ts), overwriting the cause the claim recorded. Fix: record the end without
   // changes when the record was STOPPING already (the claim carried the first ender's).
-  it.fails('finishes a failure whose first cleanup died after its claim, keeping the first cause', async () => {
-    // Prepare: the first cleanup claimed STOPPING and died at the kill; Step Functions retries it
+  it.fails('finishes a failure whose first Kill step died after its claim, keeping the first cause', async () => {
+    // Prepare: the first Kill step claimed STOPPING and died at the kill; Step Functions retries it
     const { ports, deploymentId, sandbox } = await failing();
     const died = ports.sandboxes.control.hangNext('kill', 'before');
-    void cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    void killFailedDeployment(ports.dependencies, failedIn(deploymentId));
     await died;
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId, { error: { Error: 'States.TaskFailed', Cause: 'the retry' } }));
+    const result = await killFailedDeployment(ports.dependencies, failedIn(deploymentId, { error: { Error: 'States.TaskFailed', Cause: 'the retry' } }));
 
     // Assert
     expect(result).toMatchObject({ status: 'FAILED', recorded: true, killedSandboxes: [sandbox!.sandboxId] });
@@ -151,7 +151,7 @@ describe('cleanUpFailedDeployment', () => {
     const stray = ports.sandboxes.seed({ metadata: { deploymentId: 'never-recorded', userId: 'u', projectId: 'p' } });
 
     // Act
-    const result = await cleanUpFailedDeployment(ports.dependencies, failedIn('never-recorded', { failedStep: 'create' }));
+    const result = await killFailedDeployment(ports.dependencies, failedIn('never-recorded', { failedStep: 'create' }));
 
     // Assert
     expect(result).toMatchObject({ status: 'UNKNOWN', killedSandboxes: [stray.sandboxId], recorded: false });
@@ -164,7 +164,7 @@ describe('cleanUpFailedDeployment', () => {
     ports.sandboxes.control.failNext('kill', 1, new SandboxUnavailableError('503'));
 
     // Act
-    const attempt = cleanUpFailedDeployment(ports.dependencies, failedIn(deploymentId));
+    const attempt = killFailedDeployment(ports.dependencies, failedIn(deploymentId));
 
     // Assert
     await expect(attempt).rejects.toMatchObject({ name: 'SandboxUnavailableError' });
@@ -179,8 +179,8 @@ describe('cleanUpFailedDeployment', () => {
     const second = await deploymentIn(ports, 'STARTING');
 
     // Act
-    await cleanUpFailedDeployment(ports.dependencies, failedIn(first.deployment.deploymentId, { failedStep: 'start', error: { Error: 'States.Timeout', Cause: 'Task timed out' } }));
-    await cleanUpFailedDeployment(ports.dependencies, { deploymentId: second.deployment.deploymentId, failedStep: 'start' });
+    await killFailedDeployment(ports.dependencies, failedIn(first.deployment.deploymentId, { failedStep: 'start', error: { Error: 'States.Timeout', Cause: 'Task timed out' } }));
+    await killFailedDeployment(ports.dependencies, { deploymentId: second.deployment.deploymentId, failedStep: 'start' });
 
     // Assert
     expect((await ports.deployments.get(first.deployment.deploymentId))?.error).toEqual({ step: 'start', name: 'States.Timeout', message: 'Task timed out' });

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxNotReusableError } from '../../../../functions/shared/deployments/errors.ts';
 import { DEFAULT_QUOTA_LIMITS } from '../../../../functions/shared/deployments/quotas/quota-limits.ts';
-import { submitDeployment } from '../../../../functions/shared/deployments/steps/submit-deployment.ts';
+import { submitDeployment } from '../../../../functions/shared/deployments/requests/submit-deployment.ts';
 import { deploymentIn, deploymentRequest } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
 import { FakeWorkflows } from '../../../support/fakes/fake-workflows.ts';

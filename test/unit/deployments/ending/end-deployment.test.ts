@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MANAGED_BY } from '../../../../functions/shared/deployments/app-layout.ts';
 import { IllegalTransitionError } from '../../../../functions/shared/deployments/errors.ts';
-import { endDeployment } from '../../../../functions/shared/deployments/steps/end-deployment.ts';
+import { endDeployment } from '../../../../functions/shared/deployments/ending/end-deployment.ts';
 import { SandboxUnavailableError } from '../../../../functions/shared/sandbox/errors.ts';
 import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';

@@ -1,7 +1,7 @@
 /** Which live sandbox a redeploy goes into: the one named, or the project's newest live one. */
 import { describe, expect, it } from 'vitest';
 import { SandboxNotReusableError } from '../../../../functions/shared/deployments/errors.ts';
-import { findReusableDeployment } from '../../../../functions/shared/deployments/steps/find-reusable-deployment.ts';
+import { findReusableDeployment } from '../../../../functions/shared/deployments/requests/find-reusable-deployment.ts';
 import { deploymentIn, redeployInto } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts } from '../../../support/fakes/fake-ports.ts';
 import { runSagaSteps } from '../../../support/fakes/run-saga-steps.ts';
