@@ -79,7 +79,7 @@ describe('killAfterExecution', () => {
     expect((await ports.deployments.get(deployment.deploymentId))?.error).toEqual({ step: 'health', name: 'AppExitedError', message: 'exited' });
   });
 
-  it('finishes the saga's Kill step that died after its claim: no sandbox is left', async () => {
+  it("finishes the saga's Kill step that died after its claim: no sandbox is left", async () => {
     // Prepare
     const ports = createFakePorts();
     const { deployment, sandbox } = await deploymentIn(ports, 'CHECKING_HEALTH');
