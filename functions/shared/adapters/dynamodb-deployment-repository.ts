@@ -147,8 +147,11 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     update.set('status', to);
     update.setNested('timestamps', to, now);
     applyChanges(update, changes, to, userId);
-    if (IN_FLIGHT_STATUSES.has(to)) update.set('stepStartedAt', now);
-    else {
+    if (IN_FLIGHT_STATUSES.has(to)) {
+      // Back in flight (a RUNNING deployment being stopped): the sweep's stuck phase must see it again.
+      update.set('inFlightPartition', IN_FLIGHT_PARTITION);
+      update.set('stepStartedAt', now);
+    } else {
       update.remove('inFlightPartition');
       update.remove('stepStartedAt');
     }

@@ -108,6 +108,8 @@ export class DynamoDbQuotaStore implements QuotaStore {
   }
 
   async countStart(userId: string, minute: string, limit: number): Promise<{ counted: boolean; count: number }> {
+    // A limit of 0 counts nothing, not even a minute's first start (the condition lets a first one in).
+    if (limit <= 0) return { counted: false, count: await this.startsIn(userId, minute) };
     const ttl = Math.floor(this.#now().getTime() / 1000) + RATE_TTL_SECONDS;
     try {
       const { Attributes } = await this.#documents.send(

@@ -225,8 +225,10 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
     next.record.status = to;
     next.record.timestamps = { ...next.record.timestamps, [to]: now };
     applyChanges(next, changes, to);
-    if (IN_FLIGHT_STATUSES.has(to)) next.stepStartedAt = now;
-    else {
+    if (IN_FLIGHT_STATUSES.has(to)) {
+      next.inFlightPartition = true;
+      next.stepStartedAt = now;
+    } else {
       next.inFlightPartition = false;
       delete next.stepStartedAt;
     }

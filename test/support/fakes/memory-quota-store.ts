@@ -92,7 +92,7 @@ export class MemoryQuotaStore implements QuotaStore {
     return this.control.call('countStart', [userId, minute, limit], () => {
       const key = `${userId}|${minute}`;
       const count = this.#starts.get(key);
-      if (count !== undefined && !(count < limit)) return { counted: false, count };
+      if (!((count ?? 0) < limit)) return { counted: false, count: count ?? 0 };
       this.#starts.set(key, (count ?? 0) + 1);
       return { counted: true, count: (count ?? 0) + 1 };
     });

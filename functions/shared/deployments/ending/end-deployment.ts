@@ -52,7 +52,8 @@ export async function endDeployment(dependencies: Uses<EndingPorts>, input: EndD
   if (stopping.sandboxId) await saveLogs(dependencies, stopping, to);
   const killedSandboxes = await killDeploymentSandboxes(dependencies, stopping.deploymentId, stopping);
 
-  const ended = await recordEnd(dependencies, stopping.deploymentId, to, to === input.to ? input.changes : undefined);
+  // The cause went with the claim: a later ender (a retried Kill step, the sweep) keeps the first one's.
+  const ended = await recordEnd(dependencies, stopping.deploymentId, to);
   await dependencies.staging.deleteAll(stopping.deploymentId).catch(() => undefined);
   if (ended) await releaseQuotaSlots(dependencies, ended);
   return { ...(ended ? { ended } : {}), killedSandboxes };
@@ -76,9 +77,9 @@ async function claimEnding(dependencies: Uses<'deployments'>, { deployment, to, 
   }
 }
 
-async function recordEnd(dependencies: Uses<'deployments'>, deploymentId: string, to: EndStatus, changes: TransitionChanges | undefined): Promise<Deployment | undefined> {
+async function recordEnd(dependencies: Uses<'deployments'>, deploymentId: string, to: EndStatus): Promise<Deployment | undefined> {
   try {
-    return await dependencies.deployments.transition(deploymentId, to, changes);
+    return await dependencies.deployments.transition(deploymentId, to);
   } catch (error) {
     // A concurrent ender recorded it first: their record stands.
     if (error instanceof IllegalTransitionError) return undefined;

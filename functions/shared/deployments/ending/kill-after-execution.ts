@@ -19,7 +19,8 @@ export interface ExecutionEnded {
 
 export async function killAfterExecution(dependencies: Uses<EndingPorts>, event: ExecutionEnded): Promise<KillResult> {
   const deployment = await dependencies.deployments.get(event.name);
-  const step = (deployment && STEP_OF_STATUS[deployment.status]) ?? 'create';
+  // A record being stopped names its step in the cause its ender recorded.
+  const step = (deployment && (STEP_OF_STATUS[deployment.status] ?? deployment.error?.step)) ?? 'create';
   return killFailedDeployment(dependencies, {
     deploymentId: event.name,
     failedStep: step,

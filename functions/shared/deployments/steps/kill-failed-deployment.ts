@@ -45,7 +45,8 @@ export async function killFailedDeployment(dependencies: Uses<EndingPorts>, inpu
   }
   const { ended, killedSandboxes } = await endDeployment(dependencies, { deployment, to: 'FAILED', changes: { error: failure } });
   const status = ended?.status ?? (await dependencies.deployments.get(input.deploymentId))?.status ?? 'UNKNOWN';
-  return { ...result, status, killedSandboxes, recorded: ended !== undefined };
+  // The cause on the record: the first ender's, when another ender had claimed the ending already.
+  return { ...result, ...(ended?.error ? { error: ended.error } : {}), status, killedSandboxes, recorded: ended !== undefined };
 }
 
 export function describeFailure(input: KillInput): DeploymentFailure {

@@ -91,10 +91,7 @@ describe('two enders at once', () => {
     expect(sandbox!.alive).toBe(false);
   });
 
-  // Bug (a later ender replaces the first ender's cause; see steps/kill-failed-deployment.test.ts):
-  // the target is the first ender's, but a later ender with the same target writes its own
-  // cause with the end.
-  it.fails('a later ender with the same target leaves the first ender’s cause on the record', async () => {
+  it('a later ender with the same target leaves the first ender’s cause on the record', async () => {
     // Prepare
     const ports = createFakePorts();
     const { deployment } = await deploymentIn(ports, 'CHECKING_HEALTH');
@@ -214,12 +211,7 @@ describe('an ender that dies after its claim', () => {
     expect(sandbox!.alive).toBe(true);
   });
 
-  // Bug (the in-flight index misses a RUNNING deployment being stopped; see the repository
-  // contract test): RUNNING -> STOPPING does not put the record back into the in-flight index,
-  // so the stuck phase never sees it. The record stays STOPPING and its sandbox alive until its
-  // expiry, when the expired phase finishes it. Fix: set inFlightPartition again with
-  // stepStartedAt in DynamoDbDeploymentRepository#statusUpdate.
-  it.fails('is finished by the sweep when the deployment was RUNNING (a DELETE that died)', async () => {
+  it('is finished by the sweep when the deployment was RUNNING (a DELETE that died)', async () => {
     // Prepare
     const ports = createFakePorts();
     const { deployment, sandbox } = await deploymentIn(ports, 'RUNNING');

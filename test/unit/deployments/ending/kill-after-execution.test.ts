@@ -59,11 +59,7 @@ describe('killAfterExecution', () => {
     expect(result.error).toEqual({ step: 'create', name: 'ExecutionAborted', message: 'the execution aborted in step create' });
   });
 
-  // Bug (a later ender replaces the first ender's cause; see steps/kill-failed-deployment.test.ts),
-  // made worse here: a STOPPING record has no step (STEP_OF_STATUS), so the kill after the execution
-  // records "failed in step create" over the saga's real cause in step health. Fix as there, and
-  // take the step from the recorded error (or the last saga status) for a STOPPING record.
-  it.fails("keeps the cause of the saga's Kill step when that step died after its claim", async () => {
+  it("keeps the cause of the saga's Kill step when that step died after its claim", async () => {
     // Prepare
     const ports = createFakePorts();
     const { deployment } = await deploymentIn(ports, 'CHECKING_HEALTH');

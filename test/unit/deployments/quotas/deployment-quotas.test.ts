@@ -174,9 +174,7 @@ describe('reserveQuotas', () => {
     expect(ports.quotas.held('user-1', 'deploymentsInFlight')).toHaveLength(3);
   });
 
-  // Bug (a limit of 0 starts per minute lets one start a minute through; see the quota store
-  // contract test): an operator's `deploymentsPerMinute: 0` still lets the minute's first start in.
-  it.fails('refuses every start of a user whose operator set 0 deployments per minute', async () => {
+  it('refuses every start of a user whose operator set 0 deployments per minute', async () => {
     // Prepare
     const ports = createFakePorts();
     ports.quotas.setLimits('user-1', { deploymentsPerMinute: 0 });

@@ -124,12 +124,7 @@ describe('killFailedDeployment', () => {
     expect(ports.quotas.held('user-1')).toEqual([]);
   });
 
-  // Bug (a later ender replaces the first ender's cause): endDeployment finishes a STOPPING
-  // record with its first ender's target, but when the later ender has the same target it
-  // records its own `changes` with the end (`to === input.to ? input.changes : undefined` in
-  // end-deployment.ts), overwriting the cause the claim recorded. Fix: record the end without
-  // changes when the record was STOPPING already (the claim carried the first ender's).
-  it.fails('finishes a failure whose first Kill step died after its claim, keeping the first cause', async () => {
+  it('finishes a failure whose first Kill step died after its claim, keeping the first cause', async () => {
     // Prepare: the first Kill step claimed STOPPING and died at the kill; Step Functions retries it
     const { ports, deploymentId, sandbox } = await failing();
     const died = ports.sandboxes.control.hangNext('kill', 'before');
