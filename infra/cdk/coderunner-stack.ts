@@ -22,7 +22,7 @@ import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke as ScheduledLambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/deployments-table-keys.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { BLOB_KEY_PREFIX } from '../../functions/shared/adapters/s3-blob-store.ts';
 import { DEFAULT_UPLOAD_SETTINGS } from '../../functions/shared/deployments/manifest/manifest-limits.ts';

@@ -5,7 +5,7 @@
  * grantRead/grantPut add s3:GetBucket*, s3:List*, s3:Abort* and object tagging). A handler that
  * starts making a new call needs its line here.
  */
-import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/deployments-table-keys.ts';
 import type { HandlerName } from './handlers.ts';
 
 /**

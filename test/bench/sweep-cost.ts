@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbSandboxOwnership } from '../../functions/shared/adapters/dynamodb-sandbox-ownership.ts';
+import { DynamoDbSweepBookkeeping } from '../../functions/shared/adapters/dynamodb-sweep-bookkeeping.ts';
 import { MemoryLogArchive } from '../support/memory-log-archive.ts';
 import { DynamoDbQuotaStore } from '../../functions/shared/adapters/dynamodb-quota-store.ts';
 import { S3FileStaging } from '../../functions/shared/adapters/s3-file-staging.ts';
@@ -102,11 +104,12 @@ const stateDir = await mkdtemp(join(tmpdir(), 'bench-host-'));
 const host = await startSandboxHost({ stateDir });
 const unroute = routeAgentSphereToLocalHost({ hostUrl: host.url, domain: host.domain });
 const repository = new DynamoDbDeploymentRepository({ client, tableName: TABLE });
+const table = { client, tableName: TABLE };
 const sweepStarted = performance.now();
 const report = await runSweep({
   deployments: repository,
-  bookkeeping: repository,
-  ownership: repository,
+  bookkeeping: new DynamoDbSweepBookkeeping(table),
+  ownership: new DynamoDbSandboxOwnership(table),
   quotas: new DynamoDbQuotaStore({ client, tableName: TABLE }),
   sandboxes: new AgentSphereProvider({ apiKey: host.apiKey, domain: host.domain }),
   staging: new S3FileStaging({ client: new S3Client({}), bucket: 'unused' }),

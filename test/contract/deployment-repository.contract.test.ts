@@ -8,7 +8,10 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDbDeploymentRepository, InvalidPageTokenError } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbSandboxOwnership } from '../../functions/shared/adapters/dynamodb-sandbox-ownership.ts';
+import { DynamoDbSweepBookkeeping } from '../../functions/shared/adapters/dynamodb-sweep-bookkeeping.ts';
+import { InvalidPageTokenError } from '../../functions/shared/adapters/dynamodb-page-token.ts';
 import type { Deployment } from '../../functions/shared/deployments/deployment.ts';
 import type { DeploymentStatus } from '../../functions/shared/deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../../functions/shared/deployments/errors.ts';
@@ -63,8 +66,13 @@ const IMPLEMENTATIONS: [string, () => Promise<Subject>][] = [
       const tableName = `contract-${randomUUID()}`;
       await ensureTable(client, createTableInput(template, logicalIds.deploymentsTable, tableName));
       const clock = new FakeClock(START);
-      const adapter = new DynamoDbDeploymentRepository({ client, tableName, now: clock.now });
-      return { repository: adapter, ownership: adapter, bookkeeping: adapter, clock };
+      const table = { client, tableName, now: clock.now };
+      return {
+        repository: new DynamoDbDeploymentRepository(table),
+        ownership: new DynamoDbSandboxOwnership(table),
+        bookkeeping: new DynamoDbSweepBookkeeping(table),
+        clock,
+      };
     },
   ],
 ];

@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
-import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/deployments-table-keys.ts';
 import { DEPLOYMENT_STEPS } from '../../functions/shared/deployments/deployment-status.ts';
 import { buildApp, STACK_NAME } from '../../infra/cdk/app.ts';
 import { FUNCTION_ACCESS } from '../../infra/cdk/function-access.ts';

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DynamoDbDeploymentRepository, InvalidPageTokenError } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { InvalidPageTokenError } from '../../functions/shared/adapters/dynamodb-page-token.ts';
 import { filesUploaded, type Deployment } from '../../functions/shared/deployments/deployment.ts';
 import type { DeploymentStatus } from '../../functions/shared/deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../../functions/shared/deployments/errors.ts';

@@ -12,6 +12,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDbDeploymentRepository } from '../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbSandboxOwnership } from '../../functions/shared/adapters/dynamodb-sandbox-ownership.ts';
+import { DynamoDbSweepBookkeeping } from '../../functions/shared/adapters/dynamodb-sweep-bookkeeping.ts';
 import { S3FileStaging } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { DynamoDbQuotaStore } from '../../functions/shared/adapters/dynamodb-quota-store.ts';
 import type { DeploymentDependencies } from '../../functions/shared/deployments/dependencies.ts';
@@ -26,7 +28,7 @@ import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
 let fixture: StackFixture;
-let working: DeploymentDependencies & { bookkeeping: DynamoDbDeploymentRepository };
+let working: DeploymentDependencies & { bookkeeping: DynamoDbSweepBookkeeping };
 
 beforeAll(async () => {
   fixture = await startStackFixture({ environment: { SWEEP_ORPHAN_GRACE_SECONDS: '0' } });
@@ -34,8 +36,8 @@ beforeAll(async () => {
   const host = fixture.stack.sandboxHost!;
   working = {
     deployments: repository,
-    ownership: repository,
-    bookkeeping: repository,
+    ownership: new DynamoDbSandboxOwnership({ client: new DynamoDBClient({}), tableName: process.env.DEPLOYMENTS_TABLE! }),
+    bookkeeping: new DynamoDbSweepBookkeeping({ client: new DynamoDBClient({}), tableName: process.env.DEPLOYMENTS_TABLE! }),
     quotas: new DynamoDbQuotaStore({ client: new DynamoDBClient({}), tableName: process.env.DEPLOYMENTS_TABLE! }),
     sandboxes: new AgentSphereProvider({ apiKey: host.apiKey, domain: host.sdkDomain, appUrlScheme: 'http' }),
     staging: new S3FileStaging({ client: new S3Client({ forcePathStyle: true }), bucket: process.env.STAGING_BUCKET! }),

@@ -4,7 +4,7 @@
  * so concurrent writers (saga steps, API, sweep) can never move a record illegally. No
  * transactions: the local DynamoDB has none, and a single-item write needs none.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Deployment } from '../deployments/deployment.ts';
 import { IN_FLIGHT_STATUSES, isLegalTransition, isTerminal, legalPredecessors, type DeploymentStatus } from '../deployments/deployment-status.ts';
@@ -15,24 +15,14 @@ import type {
   ExpectedState,
   NewDeployment,
   OwnerQuery,
-  SandboxOwnership,
-  SweepBookkeeping,
   TransitionChanges,
 } from '../deployments/ports.ts';
+import { DEPLOYMENTS_TABLE_KEYS, ownerKey, ownerProjectKey, primaryKey } from './deployments-table-keys.ts';
+import { decodeToken, encodeToken } from './dynamodb-page-token.ts';
+import { UpdateBuilder } from './dynamodb-update-builder.ts';
+import type { DynamoDbTableOptions } from './dynamodb-table-options.ts';
 
-/** Index names and key attributes; the CDK stack declares the same. */
-export const DEPLOYMENTS_TABLE_KEYS = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  byOwnerIndex: 'byOwner',
-  byOwnerProjectIndex: 'byOwnerProject',
-  activeByExpiryIndex: 'activeByExpiry',
-  inFlightIndex: 'inFlight',
-  activeByOwnerIndex: 'activeByOwner',
-  timeToLive: 'ttl',
-} as const;
 
-const RECORD_SORT_KEY = 'DEPLOYMENT';
 /** Present only while a sandbox may be alive: the active-by-expiry index is sparse. */
 const ACTIVE_PARTITION = 'ACTIVE';
 /** Present only while the saga works on the record: the in-flight index is sparse too. */
@@ -45,21 +35,14 @@ interface PageOptions {
 /** Pages one filtered listing reads at most before answering with a token. */
 const MAX_FILTERED_PAGES = 10;
 const KEY_ATTRIBUTES = ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'activePartition', 'activeOwner', 'inFlightPartition', 'stepStartedAt'];
-/** Ownership items outlive their sandbox by this much (for the sweep and for support), then expire. */
-const OWNERSHIP_RETENTION_SECONDS = 7 * 24 * 3600;
 
-export interface DynamoDbDeploymentRepositoryOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  now?: () => Date;
-}
 
-export class DynamoDbDeploymentRepository implements DeploymentRepository, SweepBookkeeping, SandboxOwnership {
+export class DynamoDbDeploymentRepository implements DeploymentRepository {
   readonly #documents: DynamoDBDocumentClient;
   readonly #tableName: string;
   readonly #now: () => Date;
 
-  constructor(options: DynamoDbDeploymentRepositoryOptions) {
+  constructor(options: DynamoDbTableOptions) {
     this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
     this.#tableName = options.tableName;
     this.#now = options.now ?? (() => new Date());
@@ -237,51 +220,6 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
     });
   }
 
-  async ownerOf(sandboxId: string): Promise<string | undefined> {
-    const { Item } = await this.#documents.send(
-      new GetCommand({ TableName: this.#tableName, Key: ownershipKey(sandboxId), ConsistentRead: true }),
-    );
-    return typeof Item?.owner === 'string' ? Item.owner : undefined;
-  }
-
-  async recordOwner(sandboxId: string, deploymentId: string, expiresAt: string): Promise<void> {
-    const ttl = Math.floor(new Date(expiresAt).getTime() / 1000) + OWNERSHIP_RETENTION_SECONDS;
-    try {
-      await this.#documents.send(
-        new PutCommand({
-          TableName: this.#tableName,
-          Item: { ...ownershipKey(sandboxId), owner: deploymentId, creator: deploymentId, ttl },
-          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :owner',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':owner': deploymentId },
-        }),
-      );
-    } catch (error) {
-      // Owned already (a redeploy took it over): the creator does not take it back.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  async handOver(sandboxId: string, from: string, to: string): Promise<boolean> {
-    try {
-      await this.#documents.send(
-        new UpdateCommand({
-          TableName: this.#tableName,
-          Key: ownershipKey(sandboxId),
-          UpdateExpression: 'SET #owner = :to, previousOwner = :from',
-          // A sandbox without an item is its creator's: the first redeploy writes the item.
-          ConditionExpression: 'attribute_not_exists(pk) OR #owner = :from',
-          ExpressionAttributeNames: { '#owner': 'owner' },
-          ExpressionAttributeValues: { ':from': from, ':to': to },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
   async listActiveExpiringBefore(before: Date, options: PageOptions = {}): Promise<DeploymentPage> {
     return this.#sparseIndexBefore(DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex, 'activePartition', ACTIVE_PARTITION, 'expiresAt', before, options);
   }
@@ -300,39 +238,6 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository, Sweep
       Limit: options.limit ?? 100,
       ExclusiveStartKey: decodeToken(options.nextToken, { [partitionKey]: partition }),
     });
-  }
-
-  async claim(name: string, ttlSeconds: number): Promise<boolean> {
-    const now = Math.floor(this.#now().getTime() / 1000);
-    try {
-      await this.#documents.send(
-        new PutCommand({
-          TableName: this.#tableName,
-          Item: { pk: `CLAIM#${name}`, sk: 'CLAIM', ttl: now + ttlSeconds },
-          // DynamoDB deletes expired items late (up to days): the condition decides, not TTL.
-          ConditionExpression: 'attribute_not_exists(pk) OR #ttl < :now',
-          ExpressionAttributeNames: { '#ttl': 'ttl' },
-          ExpressionAttributeValues: { ':now': now },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
-  }
-
-  async getCursor(name: string): Promise<string | undefined> {
-    const { Item } = await this.#documents.send(
-      new GetCommand({ TableName: this.#tableName, Key: { pk: `CURSOR#${name}`, sk: 'CURSOR' }, ConsistentRead: true }),
-    );
-    return typeof Item?.cursor === 'string' ? Item.cursor : undefined;
-  }
-
-  async putCursor(name: string, cursor: string | undefined): Promise<void> {
-    await this.#documents.send(
-      new PutCommand({ TableName: this.#tableName, Item: { pk: `CURSOR#${name}`, sk: 'CURSOR', ...(cursor ? { cursor } : {}) } }),
-    );
   }
 
   async #query(input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName'>): Promise<DeploymentPage> {
@@ -357,69 +262,10 @@ function activeKeys(userId: string) {
   return { activePartition: ACTIVE_PARTITION, activeOwner: ownerKey(userId) };
 }
 
-function ownershipKey(sandboxId: string) {
-  return { pk: `SANDBOX#${sandboxId}`, sk: 'OWNER' };
-}
 
-/** Collects SET/REMOVE clauses with placeholder names and values; always bumps the version. */
-class UpdateBuilder {
-  readonly #sets: string[] = [];
-  readonly #removes: string[] = [];
-  readonly #names: Record<string, string> = { '#status': 'status', '#version': 'version', '#updatedAt': 'updatedAt' };
-  readonly #values: Record<string, unknown> = { ':one': 1 };
 
-  constructor(now: string) {
-    this.#sets.push('#version = #version + :one', '#updatedAt = :updatedAt');
-    this.#values[':updatedAt'] = now;
-  }
 
-  value(name: string, value: unknown): string {
-    this.#values[`:${name}`] = value;
-    return `:${name}`;
-  }
 
-  set(attribute: string, value: unknown): void {
-    this.#names[`#${attribute}`] = attribute;
-    this.#sets.push(`#${attribute} = ${this.value(attribute, value)}`);
-  }
-
-  setNested(map: string, key: string, value: unknown): void {
-    const keyName = `#${map}_${key.replace(/\W/g, '_')}`;
-    this.#names[`#${map}`] = map;
-    this.#names[keyName] = key;
-    this.#sets.push(`#${map}.${keyName} = ${this.value(`${map}_${key.replace(/\W/g, '_')}`, value)}`);
-  }
-
-  remove(attribute: string): void {
-    this.#names[`#${attribute}`] = attribute;
-    this.#removes.push(`#${attribute}`);
-  }
-
-  build(condition: string) {
-    const expression = [`SET ${this.#sets.join(', ')}`, this.#removes.length ? `REMOVE ${this.#removes.join(', ')}` : ''].join(' ').trim();
-    const usedNames = Object.fromEntries(
-      Object.entries(this.#names).filter(([placeholder]) => expression.includes(placeholder) || condition.includes(placeholder)),
-    );
-    return {
-      UpdateExpression: expression,
-      ConditionExpression: condition,
-      ExpressionAttributeNames: usedNames,
-      ExpressionAttributeValues: this.#values,
-    };
-  }
-}
-
-function primaryKey(deploymentId: string) {
-  return { pk: `DEPLOYMENT#${deploymentId}`, sk: RECORD_SORT_KEY };
-}
-
-function ownerKey(userId: string): string {
-  return `USER#${userId}`;
-}
-
-function ownerProjectKey(userId: string, projectId: string): string {
-  return `USER#${userId}#PROJECT#${projectId}`;
-}
 
 function keysOf(deployment: Deployment) {
   const sortKey = `${deployment.createdAt}#${deployment.deploymentId}`;
@@ -442,31 +288,3 @@ function toDeployment(item: Record<string, unknown>): Deployment {
   return record as unknown as Deployment;
 }
 
-function encodeToken(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/** A page token this query issued: it must belong to the same index partition (e.g. the same caller). */
-function decodeToken(token: string | undefined, partition: Record<string, string>): Record<string, unknown> | undefined {
-  if (!token) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidPageTokenError();
-  }
-  const valid =
-    typeof key === 'object' &&
-    key !== null &&
-    typeof (key as Record<string, unknown>).pk === 'string' &&
-    Object.entries(partition).every(([name, value]) => (key as Record<string, unknown>)[name] === value);
-  if (!valid) throw new InvalidPageTokenError();
-  return key as Record<string, unknown>;
-}
-
-export class InvalidPageTokenError extends Error {
-  constructor() {
-    super('nextToken is not a token this API issued');
-    this.name = 'InvalidPageTokenError';
-  }
-}

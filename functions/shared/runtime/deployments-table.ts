@@ -7,6 +7,8 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDbDeploymentRepository } from '../adapters/dynamodb-deployment-repository.ts';
+import { DynamoDbSandboxOwnership } from '../adapters/dynamodb-sandbox-ownership.ts';
+import { DynamoDbSweepBookkeeping } from '../adapters/dynamodb-sweep-bookkeeping.ts';
 import { DynamoDbQuotaStore } from '../adapters/dynamodb-quota-store.ts';
 import { DynamoDbEventHistory } from '../adapters/dynamodb-event-history.ts';
 import { DeploymentEventPublisher, type EventTarget } from '../deployments/events/event-publisher.ts';
@@ -23,6 +25,8 @@ let repository: PublishingDeploymentRepository | undefined;
 let history: DynamoDbEventHistory | undefined;
 let publisher: DeploymentEventPublisher | undefined;
 let quotas: DynamoDbQuotaStore | undefined;
+let ownership: DynamoDbSandboxOwnership | undefined;
+let bookkeeping: DynamoDbSweepBookkeeping | undefined;
 
 // Kept here too: handlers import the client from this module.
 export { dynamoDbClient };
@@ -42,12 +46,14 @@ export function deploymentRepository(): DeploymentRepository {
 
 /** The sweep's claims and cursors (same table). */
 export function sweepBookkeeping(): SweepBookkeeping {
-  return deploymentsTable();
+  bookkeeping ??= new DynamoDbSweepBookkeeping({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });
+  return bookkeeping;
 }
 
 /** Which deployment owns each sandbox (same table). */
 export function sandboxOwnership(): SandboxOwnership {
-  return deploymentsTable();
+  ownership ??= new DynamoDbSandboxOwnership({ client: dynamoDbClient(), tableName: requiredEnv('DEPLOYMENTS_TABLE') });
+  return ownership;
 }
 
 /** Per-user quotas (same table). */

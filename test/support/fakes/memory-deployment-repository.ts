@@ -19,7 +19,7 @@
  * Records go in and out as copies, as they would through DynamoDB.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { InvalidPageTokenError } from '../../../functions/shared/adapters/dynamodb-deployment-repository.ts';
+import { InvalidPageTokenError } from '../../../functions/shared/adapters/dynamodb-page-token.ts';
 import type { Deployment } from '../../../functions/shared/deployments/deployment.ts';
 import { IN_FLIGHT_STATUSES, isLegalTransition, isTerminal, legalPredecessors, type DeploymentStatus } from '../../../functions/shared/deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../../../functions/shared/deployments/errors.ts';
