@@ -10,7 +10,7 @@ import type { BuildPlan } from '../functions/shared/deployments/build-plan/build
 import { PlanError } from '../functions/shared/deployments/build-plan/plan-error.ts';
 import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from '../functions/shared/deployments/manifest/manifest-limits.ts';
 import { planManifest } from '../functions/shared/deployments/manifest/manifest-plan.ts';
-import type { PlanInput } from '../functions/shared/deployments/plan-deployment.ts';
+import { PREVIEW_SANDBOX_FACTS, type PlanInput } from '../functions/shared/deployments/plan-deployment.ts';
 import { CliError } from './errors.ts';
 import { checkLimits, encode, type FoundFile, type ProjectListing } from './project-reader.ts';
 
@@ -54,7 +54,7 @@ export async function readManifest(
   const byPath = new Map(listing.found.map((file) => [file.path, file]));
   let planned;
   try {
-    planned = await planManifest(entries, options, async (entry) => readFile(byPath.get(entry.path)!.absolutePath));
+    planned = await planManifest(entries, options, async (entry) => readFile(byPath.get(entry.path)!.absolutePath), PREVIEW_SANDBOX_FACTS);
   } catch (error) {
     if (error instanceof PlanError) {
       const flag = error.field === 'options.startCommand' ? ' (--start "<command>")' : '';

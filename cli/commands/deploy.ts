@@ -21,7 +21,7 @@ import type { Colors } from '../format.ts';
 import { confirm } from '../prompt.ts';
 import { printLogLines } from './logs.ts';
 import { PlanError } from '../../functions/shared/deployments/build-plan/plan-error.ts';
-import { planDeployment } from '../../functions/shared/deployments/plan-deployment.ts';
+import { planDeployment, PREVIEW_SANDBOX_FACTS } from '../../functions/shared/deployments/plan-deployment.ts';
 import { formatPlan } from '../plan-view.ts';
 
 export const POLL_INTERVAL_MS = 300;
@@ -292,10 +292,10 @@ export function parseEnv(items: string[], environment: NodeJS.ProcessEnv): Recor
   return env;
 }
 
-/** The plan the API will make of this request (it also knows the sandbox domain, for host checks). */
+/** The plan the API will make of this request (the API fills in the sandbox domain, for host checks). */
 function planLocally(request: DeploymentRequest, directory: string) {
   try {
-    return planDeployment(request);
+    return planDeployment(request, PREVIEW_SANDBOX_FACTS);
   } catch (error) {
     if (error instanceof PlanError) {
       const flag = error.field === 'options.startCommand' ? ' (--start "<command>")' : '';

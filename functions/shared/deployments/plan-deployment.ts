@@ -13,6 +13,14 @@ export interface SandboxFacts {
   tools?: readonly string[];
 }
 
+/**
+ * What a client that plans ahead (the CLI's preview and --dry-run) knows of the service's
+ * sandboxes: that they have a domain, not which. The plan then shows what the service will set
+ * (Vite's allowed hosts, say) with this placeholder, instead of warning about a domain the
+ * service does know.
+ */
+export const PREVIEW_SANDBOX_FACTS: SandboxFacts = { domain: '<sandbox domain>' };
+
 /** Files bigger than this are never read by the plan (it reads manifests and entry files). */
 const MAX_READ_BYTES = 256 * 1024;
 

@@ -112,13 +112,13 @@ function planPort(
   return { value: DEFAULT_APP_PORT, reason: `${why}: ${DEFAULT_APP_PORT} is the default, set as PORT`, source: 'default' };
 }
 
-/** Servers that listen on 127.0.0.1 only: said, since the user may wonder why the app is reached through a forward. */
+/** Servers that listen on 127.0.0.1 only: said (they work, through the sandbox's forward), since the user may know the trap from elsewhere. */
 function hostNotes(files: ProjectFiles, detected: RuntimePlan, commandText: string, entryPath: string | undefined, bindsLoopback: boolean): string[] {
-  if (bindsLoopback && entryPath) return [`${entryPath} listens on 127.0.0.1/localhost only: listen on 0.0.0.0 (or read HOST) so the app is reachable from outside the sandbox`];
+  if (bindsLoopback && entryPath) return [`${entryPath} listens on 127.0.0.1/localhost only: the sandbox forwards its port to it, so it is reachable all the same`];
   if (detected.framework !== 'fastify' || /\bfastify\s+start\b/.test(commandText) || !entryPath) return [];
   const text = files.text(entryPath);
   return text && fastifyListensOnLoopback(text)
-    ? [`${entryPath} calls Fastify's listen() without a host, which binds 127.0.0.1 only: pass host: '0.0.0.0' (or process.env.HOST) so the app is reachable from outside the sandbox`]
+    ? [`${entryPath} calls Fastify's listen() without a host, which binds 127.0.0.1 only: the sandbox forwards its port to it, so it is reachable all the same`]
     : [];
 }
 

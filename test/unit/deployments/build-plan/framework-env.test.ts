@@ -1,6 +1,7 @@
 /** planBuild's framework quirks, each an env entry with its reason and phases. */
 import { describe, expect, it } from 'vitest';
 import { planBuild } from '../../../../functions/shared/deployments/build-plan/build-plan.ts';
+import { planProjectFiles, PREVIEW_SANDBOX_FACTS } from '../../../../functions/shared/deployments/plan-deployment.ts';
 import { envOf, project } from './project.ts';
 
 const VITE_APP = { 'package.json': { scripts: { build: 'vite build' }, devDependencies: { vite: '8.3.4' } }, 'index.html': '' };
@@ -33,6 +34,18 @@ describe('Vite', () => {
     expect(plan.notes).toContain(
       "no sandbox domain known: Vite's allowed-hosts check is left as is, so its server answers 403 to the sandbox's host name unless vite.config allows it",
     );
+  });
+
+  it("shows a client's preview the allowed hosts the service will set, without the unknown-domain note", () => {
+    // Prepare
+    const files = project(VITE_APP);
+
+    // Act
+    const plan = planProjectFiles(files, {}, PREVIEW_SANDBOX_FACTS);
+
+    // Assert
+    expect(envOf(plan, '__VITE_ADDITIONAL_SERVER_ALLOWED_HOSTS')?.value).toBe('.<sandbox domain>');
+    expect(plan.notes.join('\n')).not.toContain('no sandbox domain known');
   });
 
   it('allows the domain for a start option that runs Vite too', () => {

@@ -158,7 +158,7 @@ describe('hosts', () => {
     const plan = planBuild(files);
 
     expect(plan.notes).toContain(
-      "server.js calls Fastify's listen() without a host, which binds 127.0.0.1 only: pass host: '0.0.0.0' (or process.env.HOST) so the app is reachable from outside the sandbox",
+      "server.js calls Fastify's listen() without a host, which binds 127.0.0.1 only: the sandbox forwards its port to it, so it is reachable all the same",
     );
   });
 
@@ -178,6 +178,6 @@ describe('hosts', () => {
 
     const plan = planBuild(files);
 
-    expect(plan.notes).toContain('server.js listens on 127.0.0.1/localhost only: listen on 0.0.0.0 (or read HOST) so the app is reachable from outside the sandbox');
+    expect(plan.notes).toContain('server.js listens on 127.0.0.1/localhost only: the sandbox forwards its port to it, so it is reachable all the same');
   });
 });
