@@ -2,7 +2,9 @@
  * The CodeRunner API over HTTP, with every failure turned into a sentence (an ApiError) that says
  * what went wrong and what to do about it.
  */
+import { QUOTA_WORDS, type QuotaName } from '../functions/shared/deployments/quotas/quota-limits.ts';
 import type { CliConfig } from './config.ts';
+import { inCliTerms } from './option-terms.ts';
 import { CliError } from './errors.ts';
 import type {
   DeploymentEvent,
@@ -218,16 +220,7 @@ function problem(response: Response, body: ProblemBody | undefined, apiUrl: stri
   if (status === 404 && options.deploymentId) {
     return new ApiError(status, `no deployment ${options.deploymentId} (or it is not yours).`, { ...(body ? { body } : {}) });
   }
-  if (status === 429) {
-    const retryAfter = response.headers.get('retry-after');
-    return new ApiError(status, `${message ?? 'a quota is reached'}.`, {
-      details: [
-        ...(retryAfter ? [`try again in ${retryAfter} s`] : []),
-        'see your limits and what you use of them with `coderunner quotas`',
-      ],
-      ...(body ? { body } : {}),
-    });
-  }
+  if (status === 429) return quotaProblem(status, body, response.headers.get('retry-after'));
   if (status >= 500) {
     const requestId = body?.requestId ? `, request id ${body.requestId}` : '';
     return new ApiError(status, `the CodeRunner API failed (${status} ${message ?? response.statusText}${requestId}): try again; if it persists, look at the API's logs.`, {
@@ -235,7 +228,31 @@ function problem(response: Response, body: ProblemBody | undefined, apiUrl: stri
     });
   }
   const describeField = options.describeField ?? ((field: string) => field);
-  const details = (body?.errors ?? []).map((error) => `${describeField(error.field)}: ${error.rule}`);
+  const details = (body?.errors ?? []).map((error) => inCliTerms(`${describeField(error.field)}: ${error.rule}`));
   const sentence = message ?? `the CodeRunner API answered ${status} ${response.statusText}`;
   return new ApiError(status, details.length > 0 ? `${sentence}:` : `${sentence}.`, { details, ...(body ? { body } : {}) });
+}
+
+/** A 429 in the CLI's own words: which quota, and what to do with the CLI (not the API's fields). */
+function quotaProblem(status: number, body: ProblemBody | undefined, retryAfter: string | null): ApiError {
+  const quota = body?.quota;
+  const headline = quota && isQuotaName(quota.name)
+    ? `quota reached: ${QUOTA_WORDS[quota.name]}: ${quota.used} of ${quota.limit} ${quota.name === 'deploymentsPerMinute' ? 'this minute' : 'in use'}`
+    : (body?.message ?? 'a quota is reached');
+  const advice: Record<string, string> = {
+    liveSandboxes: 'end one with `coderunner kill <deployment-id>` (`coderunner ls` lists them), or redeploy into one with `coderunner deploy <dir> --reuse`',
+    deploymentsInFlight: 'try again when one of your deployments in flight is running or has ended',
+    deploymentsPerMinute: `try again in ${retryAfter ?? 60} s`,
+  };
+  return new ApiError(status, `${headline}.`, {
+    details: [
+      ...(quota && advice[quota.name] ? [advice[quota.name]!] : retryAfter ? [`try again in ${retryAfter} s`] : []),
+      'see your limits and what you use of them with `coderunner quotas`',
+    ],
+    ...(body ? { body } : {}),
+  });
+}
+
+function isQuotaName(name: string): name is QuotaName {
+  return Object.hasOwn(QUOTA_WORDS, name);
 }

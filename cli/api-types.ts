@@ -18,7 +18,7 @@ export type DeploymentStatus =
   | 'EXPIRED'
   | 'LOST';
 
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
+export { TERMINAL_STATUSES } from '../functions/shared/deployments/deployment-status.ts';
 
 export interface RequestFile {
   path: string;
@@ -61,6 +61,7 @@ export interface DeploymentView {
   progress: { filesUploaded: number; filesTotal: number; batchesTotal: number };
   options: { port: number; installCommand?: string; buildCommand?: string; startCommand: string; healthPath: string; timeoutSeconds: number };
   plan: BuildPlan | null;
+  healthyPath?: string | null;
   env?: string[];
   expiresAt: string | null;
   redeployOf: string | null;
@@ -163,4 +164,6 @@ export interface ProblemBody {
   message?: string;
   errors?: { field: string; rule: string; message?: string }[];
   requestId?: string;
+  /** A 429's quota: which one, and how much of it is used. */
+  quota?: { name: string; used: number; limit: number };
 }

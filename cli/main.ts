@@ -16,6 +16,8 @@ import { quotas, type QuotasOptions } from './commands/quotas.ts';
 import { createContext, type CommandContext, type GlobalOptions } from './context.ts';
 import { describeFailure, isDebug } from './errors.ts';
 import { healthPathProblem } from '../functions/shared/deployments/health-path.ts';
+import { appPortProblem } from '../functions/shared/deployments/app-port.ts';
+import { DEFAULT_LIMITS } from '../functions/shared/deployments/deployment-limits.ts';
 
 const CONFIGURATION_HELP = `
 Configuration (first found wins):
@@ -41,6 +43,13 @@ function integer(name: string, min: number, max: number) {
     }
     return value;
   };
+}
+
+/** The API's own port rule, checked before anything is read or sent. */
+function appPort(text: string): number {
+  const problem = /^\d+$/.test(text) ? appPortProblem(Number(text)) : 'must be an integer';
+  if (problem) throw new InvalidArgumentError(`--port ${problem}.`);
+  return Number(text);
 }
 
 /** The API's own health-path rule, checked before anything is read or sent. */
@@ -85,13 +94,13 @@ function buildProgram(): Command {
     .description('deploy a project directory and follow it step by step until it runs or fails')
     .argument('<dir>', 'the project directory (.gitignore is respected; node_modules and .git are skipped)')
     .option('--project <id>', 'project id (default: the directory name)')
-    .addOption(new Option('--port <n>', 'the port the app listens on ($PORT in the app; default: detected, else 3000)').argParser(integer('--port', 1024, 65535)))
+    .addOption(new Option('--port <n>', 'the port the app listens on ($PORT in the app; default: detected, else 3000)').argParser(appPort))
     .option('--start <cmd>', 'start command (default: from the project: scripts.start, the framework, a Procfile, a server file, a static site)')
     .option('--install <cmd>', 'install command (default: from the lockfile: npm ci, yarn or pnpm with a frozen lockfile, pip in a virtualenv)')
     .option('--build <cmd>', 'build command run after the install (default: scripts.build, when there is one)')
     .option('--env <NAME=value>', 'an environment variable for the app, repeatable; --env NAME passes this shell\'s value', collect)
     .addOption(new Option('--health-path <path>', 'the path that answers 2xx/3xx when the app is healthy (API default /health)').argParser(healthPath))
-    .addOption(new Option('--timeout <seconds>', 'sandbox lifetime (API default 3600)').argParser(integer('--timeout', 60, 86_400)))
+    .addOption(new Option('--timeout <seconds>', 'sandbox lifetime (API default 3600)').argParser(integer('--timeout', DEFAULT_LIMITS.minTimeoutSeconds, DEFAULT_LIMITS.maxTimeoutSeconds)))
     .option('--reuse', 'redeploy into this project\'s live sandbox, if there is one (a manifest redeploy writes only what changed)')
     .option('--manifest', 'send a manifest and upload the files to S3 even when the project would fit in one request (automatic past 2,000 files, 1 MiB per file or 4 MiB in all)')
     .option('--dry-run', 'print the plan (install, build, start, port, env, and why) and deploy nothing')

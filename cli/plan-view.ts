@@ -4,6 +4,7 @@
  */
 import type { BuildPlan } from '../functions/shared/deployments/build-plan/build-plan.ts';
 import type { Colors } from './format.ts';
+import { inCliTerms } from './option-terms.ts';
 
 /** The env the plan always sets; shown once, not per deploy. */
 const ALWAYS_SET = new Set(['PORT', 'HOST']);
@@ -24,8 +25,8 @@ export function formatPlan(plan: BuildPlan, colors: Colors): string {
   const width = Math.min(48, Math.max(...rows.map(([, command]) => command.length)));
   const lines = [
     `${colors.bold('plan')} ${colors.dim(`(${kind})`)}`,
-    ...rows.map(([label, command, reason]) => `  ${label.padEnd(8)}${command.padEnd(width)}  ${colors.dim(reason)}`),
-    ...plan.notes.map((note) => `  ${colors.yellow('note')}    ${note}`),
+    ...rows.map(([label, command, reason]) => `  ${label.padEnd(8)}${command.padEnd(width)}  ${colors.dim(inCliTerms(reason))}`),
+    ...plan.notes.map((note) => `  ${colors.yellow('note')}    ${inCliTerms(note)}`),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -131,6 +131,7 @@ export function stepLabel(step: Step, view: DeploymentView, done = false): strin
     case 'start':
       return view.options.installCommand ? 'install & start' : 'start';
     case 'health':
-      return `health check ${view.options.healthPath}`;
+      // The health path answered 404 and `/` answered instead: the label says which one counted.
+      return view.healthyPath && view.healthyPath !== view.options.healthPath ? `health check ${view.healthyPath}` : `health check ${view.options.healthPath}`;
   }
 }

@@ -12,6 +12,7 @@ import { DEFAULT_MANIFEST_LIMITS, type ManifestLimits } from '../functions/share
 import { planManifest } from '../functions/shared/deployments/manifest/manifest-plan.ts';
 import { PREVIEW_SANDBOX_FACTS, type PlanInput } from '../functions/shared/deployments/plan-deployment.ts';
 import { CliError } from './errors.ts';
+import { inCliTerms } from './option-terms.ts';
 import { checkLimits, encode, type FoundFile, type ProjectListing } from './project-reader.ts';
 
 export interface ManifestFileEntry {
@@ -56,10 +57,7 @@ export async function readManifest(
   try {
     planned = await planManifest(entries, options, async (entry) => readFile(byPath.get(entry.path)!.absolutePath), PREVIEW_SANDBOX_FACTS);
   } catch (error) {
-    if (error instanceof PlanError) {
-      const flag = error.field === 'options.startCommand' ? ' (--start "<command>")' : '';
-      throw new CliError(`${directory}: ${error.message}${flag}`);
-    }
+    if (error instanceof PlanError) throw new CliError(`${directory}: ${inCliTerms(error.message)}`);
     throw error;
   }
   for (const path of planned.read) {

@@ -22,6 +22,7 @@ import { confirm } from '../prompt.ts';
 import { printLogLines } from './logs.ts';
 import { PlanError } from '../../functions/shared/deployments/build-plan/plan-error.ts';
 import { planDeployment, PREVIEW_SANDBOX_FACTS } from '../../functions/shared/deployments/plan-deployment.ts';
+import { inCliTerms } from '../option-terms.ts';
 import { formatPlan } from '../plan-view.ts';
 
 export const POLL_INTERVAL_MS = 300;
@@ -247,9 +248,14 @@ async function reportFailure(client: ApiClient, view: DeploymentView, options: D
   const { stderr, err } = context;
   if (view.status === 'FAILED' && view.error) {
     stderr.write(`${err.red('✖')} deployment ${view.deploymentId} failed at step ${err.bold(view.error.step)}: ${err.bold(view.error.name)}\n`);
-    stderr.write(`${indent(view.error.message)}\n`);
+    stderr.write(`${indent(inCliTerms(view.error.message))}\n`);
   } else {
     stderr.write(`${err.red('✖')} deployment ${view.deploymentId} ended ${view.status} before it was running${view.status === 'TERMINATED' ? ' (it was killed)' : ''}\n`);
+  }
+  // The message already quotes the output lines that name the cause: the logs are pointed to, not repeated.
+  if (view.error && /^(?:app )?output:$/m.test(view.error.message)) {
+    stderr.write(`${err.dim(`all logs: coderunner logs ${view.deploymentId}`)}\n`);
+    return EXIT_FAILURE;
   }
   stderr.write(`${err.dim(`logs (last ${FAILURE_LOG_LINES} lines):`)}\n`);
   try {
@@ -297,10 +303,7 @@ function planLocally(request: DeploymentRequest, directory: string) {
   try {
     return planDeployment(request, PREVIEW_SANDBOX_FACTS);
   } catch (error) {
-    if (error instanceof PlanError) {
-      const flag = error.field === 'options.startCommand' ? ' (--start "<command>")' : '';
-      throw new CliError(`${directory}: ${error.message}${flag}`);
-    }
+    if (error instanceof PlanError) throw new CliError(`${directory}: ${inCliTerms(error.message)}`);
     throw error;
   }
 }

@@ -1,6 +1,7 @@
 /** `coderunner status <id>`: one deployment: where it is, how it got there, and why it failed. */
-import type { DeploymentView } from '../api-types.ts';
+import { TERMINAL_STATUSES, type DeploymentView } from '../api-types.ts';
 import { printJson, type CommandContext } from '../context.ts';
+import { inCliTerms } from '../option-terms.ts';
 import { formatDuration, formatRelative, paintStatus, type Colors } from '../format.ts';
 
 const TIMELINE = ['AWAITING_UPLOAD', 'PENDING', 'CREATING', 'UPLOADING', 'STARTING', 'CHECKING_HEALTH', 'RUNNING', 'STOPPING', 'FAILED', 'TERMINATED', 'EXPIRED', 'LOST'] as const;
@@ -34,10 +35,11 @@ export function describeDeployment(view: DeploymentView, colors: Colors, browser
     ['port', String(options.port)],
     ...(options.installCommand ? [['install', options.installCommand] as [string, string]] : []),
     ['start', options.startCommand],
-    ['health', options.healthPath],
+    ['health', view.healthyPath && view.healthyPath !== options.healthPath ? `${options.healthPath} (404; ${view.healthyPath} answered)` : options.healthPath],
     ...(view.env && view.env.length > 0 ? [['env', view.env.join(', ')] as [string, string]] : []),
     ['created', `${view.timestamps.createdAt} (${formatRelative(view.timestamps.createdAt)})`],
-    ['expires', view.expiresAt ? `${view.expiresAt} (${formatRelative(view.expiresAt)})` : '-'],
+    // An ended deployment's sandbox is gone: its expiry no longer means anything.
+    ['expires', view.expiresAt && !TERMINAL_STATUSES.has(view.status) ? `${view.expiresAt} (${formatRelative(view.expiresAt)})` : '-'],
     ...(view.redeployOf ? [['redeploy of', view.redeployOf] as [string, string]] : []),
     ...(view.replacedBy ? [['replaced by', view.replacedBy] as [string, string]] : []),
     ['timeline', timeline(view)],
@@ -46,7 +48,7 @@ export function describeDeployment(view: DeploymentView, colors: Colors, browser
   const lines = fields.map(([name, value]) => `${colors.dim(name.padEnd(width))}  ${value}`);
   if (view.error) {
     lines.push(`${colors.dim('error'.padEnd(width))}  ${colors.red(`${view.error.name} at step ${view.error.step}`)}`);
-    lines.push(...view.error.message.trimEnd().split('\n').map((line) => `${' '.repeat(width)}    ${line}`));
+    lines.push(...inCliTerms(view.error.message).trimEnd().split('\n').map((line) => `${' '.repeat(width)}    ${line}`));
   }
   return lines.join('\n');
 }

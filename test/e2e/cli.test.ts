@@ -202,7 +202,7 @@ describe('coderunner deploy with no options', () => {
     const run = await runCli(['deploy', directory], { env: apiEnvironment() });
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/no start command found: looked for .*\(--start "<command>"\)/s);
+    expect(run.stderr).toMatch(/no start command found: looked for .*; pass --start \(e\.g\. "node server\.js"\)/s);
   });
 });
 
@@ -232,7 +232,8 @@ describe('coderunner quotas', () => {
     // Assert
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('quota reached: live sandboxes: 0 of 0 in use');
-    expect(run.stderr).toMatch(/try again in \d+ s/);
+    expect(run.stderr).toContain('redeploy into one with `coderunner deploy <dir> --reuse`');
+    expect(run.stderr).not.toMatch(/try again in \d+ s|sandboxId/);
     expect(run.stderr).toContain('coderunner quotas');
   });
 });
@@ -271,7 +272,7 @@ describe('coderunner deploy', () => {
     expect(await readFile(join(appDir, 'server.js'), 'utf8')).toBe(await readFile(join(directory, 'server.js'), 'utf8'));
   });
 
-  it('exits 1 naming the failed step, its cause and the saved logs when the app exits at once', { timeout: 60_000 }, async () => {
+  it('exits 1 naming the failed step, its cause and where its logs are when the app exits at once', { timeout: 60_000 }, async () => {
     const directory = await projectDirectory('cli-broken');
 
     const run = await runCli(['deploy', directory, '--port', '3000', '--start', 'node missing-entry.js']);
@@ -282,8 +283,9 @@ describe('coderunner deploy', () => {
     expect(run.stderr).toContain(`deployment ${deploymentId} failed at step health: AppExitedError`);
     expect(run.stderr).toContain('the app exited before it became healthy');
     expect(run.stderr).toContain('hint: the file /home/user/app/missing-entry.js does not exist in the app');
-    expect(run.stderr).toContain('logs (last 20 lines):');
-    expect(run.stderr).toMatch(/app-error +Error: Cannot find module '\/home\/user\/app\/missing-entry.js'/);
+    expect(run.stderr).toMatch(/^ +Error: Cannot find module '\/home\/user\/app\/missing-entry.js'/m);
+    expect(run.stderr).toContain(`all logs: coderunner logs ${deploymentId}`);
+    expect(run.stderr).not.toContain('logs (last 20 lines):');
     expect((await api.get(deploymentId!)).body.status).toBe('FAILED');
   });
 
@@ -483,7 +485,7 @@ describe('errors read as sentences', () => {
     const run = await runCli(['deploy', directory, '--start', 'node server.js', '--env', `BIG=${'x'.repeat(5_000)}`]);
 
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('error: the deployment request is invalid:\n  options.env.BIG: must be at most 4096 bytes');
+    expect(run.stderr).toContain('error: the deployment request is invalid:\n  --env BIG: must be at most 4096 bytes');
     expect(run.stderr).not.toMatch(noStackTrace);
   });
 

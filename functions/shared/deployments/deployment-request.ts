@@ -4,13 +4,12 @@
  */
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { appPortProblem } from './app-port.ts';
 import { healthPathProblem } from './health-path.ts';
 import { DEFAULT_LIMITS, type DeploymentLimits } from './deployment-limits.ts';
 import { projectIdSchema } from './project-id.ts';
 import { callbackUrlProblem, DEFAULT_CALLBACK_URL_POLICY, type CallbackUrlPolicy } from '../webhooks/callback-url.ts';
 
-/** The port the sandbox daemon itself listens on; an app cannot use it. */
-const RESERVED_PORTS = new Set([49983]);
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 // eslint-disable-next-line no-control-regex
@@ -34,10 +33,10 @@ export function appOptionsSchema(
     // No default: without it, the build plan finds the port (a hard-coded one, a tool's own) or uses 3000.
     port: z
       .number()
-      .int('must be an integer')
-      .min(1024, 'must be between 1024 and 65535')
-      .max(65535, 'must be between 1024 and 65535')
-      .refine((port) => !RESERVED_PORTS.has(port), 'is reserved by the sandbox')
+      .superRefine((port, context) => {
+        const problem = appPortProblem(port);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      })
       .optional(),
     installCommand: command.optional(),
     buildCommand: command.optional(),

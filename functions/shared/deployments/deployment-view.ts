@@ -15,6 +15,8 @@ export function deploymentView(deployment: Deployment) {
     error: deployment.error ?? null,
     progress: { filesUploaded: filesUploaded(deployment), filesTotal: deployment.filesTotal, batchesTotal: deployment.batchesTotal },
     options: deployment.options,
+    /** The path that answered the health check (the health path, or `/` when that was 404). */
+    healthyPath: deployment.healthyPath ?? null,
     /** How the app is installed, built, started and reached, with the reason for each choice. */
     plan: deployment.plan ?? null,
     env: deployment.envNames,

@@ -61,6 +61,8 @@ export interface Deployment {
   /** When the provider ends the sandbox on its own. */
   expiresAt?: string;
   appUrl?: string;
+  /** The path that answered when the app became healthy: the health path, or `/` when that was 404. */
+  healthyPath?: string;
   appPid?: number;
   healthDeadline?: string;
   executionArn?: string;

@@ -16,6 +16,7 @@ export type TransitionChanges = Partial<
     | 'sandboxId'
     | 'expiresAt'
     | 'appUrl'
+    | 'healthyPath'
     | 'appPid'
     | 'healthDeadline'
     | 'executionArn'

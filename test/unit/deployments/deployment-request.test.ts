@@ -359,6 +359,6 @@ describe('describeIssues', () => {
     const problems = problemsOf(body);
 
     // Assert
-    expect(problems).toEqual([{ field: 'options.port', rule: 'is reserved by the sandbox', message: 'options.port is reserved by the sandbox' }]);
+    expect(problems).toEqual([{ field: 'options.port', rule: "is reserved (it is the sandbox daemon's port)", message: "options.port is reserved (it is the sandbox daemon's port)" }]);
   });
 });

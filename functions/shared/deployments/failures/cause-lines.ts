@@ -27,14 +27,23 @@ const CAUSE_PATTERNS: readonly RegExp[] = [
   /\bBlocked request\b/,
 ];
 
-/** Noise that matches the patterns but never names a cause. */
+/**
+ * Where the error is in the app's own code (not Node's internals, not a dependency): a stack
+ * frame, Node's `file:line` header above the source line and its caret, a Python traceback entry.
+ */
+const APP_FRAME = /^\s*at (?:.+ \()?(?:file:\/\/)?\/(?!\S*node_modules)\S+:\d+:\d+\)?$/;
+const NODE_ERROR_HEADER = /^(?:file:\/\/)?\/(?!\S*node_modules)\S+:\d+$/;
+const PYTHON_APP_FRAME = /^\s*File "\/(?![^"]*(?:site-packages|\/lib\/python))[^"]+", line \d+/;
+const CARET_LINE = /^\s*\^+\s*$/;
+
+/** Noise, never shown even at the end: it matches the patterns or fills the tail but never names a cause. */
 const NOISE_PATTERNS: readonly RegExp[] = [
   /A complete log of this run can be found in/,
   /^npm (ERR!|error) *$/,
   /^npm (notice|warn) /i,
-  /^\s*at .+\(.+:\d+:\d+\)$/, // a stack frame: the line above it names the error
-  /^\s*at [\w.<>]+ \(node:/,
-  /^\s*at node:/,
+  /^\s*at .+\(.+:\d+:\d+\)$/, // a stack frame (the app's own are kept before this applies)
+  /^\s*at [\w.<>]+ \((?:node:|<anonymous>)/,
+  /^\s*at (?:node:|\/\S*node_modules)/,
   /deprecated/i,
 ];
 
@@ -61,12 +70,18 @@ export function causeLines(output: string, options: CauseLinesOptions = {}): str
     .map((line) => (line.length > MAX_LINE_CHARS ? `${line.slice(0, MAX_LINE_CHARS)}…` : line.trimEnd()));
   while (lines.length > 0 && lines.at(-1) === '') lines.pop();
 
-  const tailStart = Math.max(0, lines.length - lastLines);
+  const shown = lines.map((line, index) => index).filter((index) => !isNoise(lines[index]!));
+  const tailStart = shown.at(-lastLines) ?? 0;
   const keep = new Set<number>();
-  lines.forEach((line, index) => {
-    if (index >= tailStart) keep.add(index);
-    else if (isCause(line)) keep.add(index);
-  });
+  for (const index of shown) {
+    const line = lines[index]!;
+    if (index >= tailStart || isCause(line)) keep.add(index);
+    // Node's header is followed by the source line and a caret under the failing expression.
+    if (NODE_ERROR_HEADER.test(line) && CARET_LINE.test(lines[index + 2] ?? '')) {
+      keep.add(index + 1);
+      keep.add(index + 2);
+    }
+  }
   // Budget: the tail first, then causes from the end backwards (the last error is the closest).
   const chosen: number[] = [];
   let chars = 0;
@@ -89,9 +104,17 @@ export function causeLines(output: string, options: CauseLinesOptions = {}): str
   return dropRepeats(result);
 }
 
+function isAppLocation(line: string): boolean {
+  return APP_FRAME.test(line) || NODE_ERROR_HEADER.test(line) || PYTHON_APP_FRAME.test(line);
+}
+
+function isNoise(line: string): boolean {
+  return !isAppLocation(line) && NOISE_PATTERNS.some((pattern) => pattern.test(line));
+}
+
 function isCause(line: string): boolean {
-  if (!line.trim() || NOISE_PATTERNS.some((pattern) => pattern.test(line))) return false;
-  return CAUSE_PATTERNS.some((pattern) => pattern.test(line));
+  if (!line.trim()) return false;
+  return isAppLocation(line) || CAUSE_PATTERNS.some((pattern) => pattern.test(line));
 }
 
 /** The same line many times (a crash loop) is shown once. */

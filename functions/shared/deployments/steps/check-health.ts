@@ -76,7 +76,7 @@ export async function checkHealth(dependencies: Uses<'deployments' | 'sandboxes'
     const appUrl = sandbox.portUrl(deployment.options.port);
     const probe = await probeApp(appUrl, deployment.options.healthPath, { ...options.probe, timeoutMs: probeTimeoutMs });
     if (probe.healthy) {
-      const running = await deployments.transition(deploymentId, 'RUNNING', { appUrl });
+      const running = await deployments.transition(deploymentId, 'RUNNING', { appUrl, healthyPath: probe.path });
       // It is no longer in flight; the staged files (and the env in the manifest) are not needed any more.
       await releaseQuotaSlots(dependencies, running, ['deploymentsInFlight']);
       await dependencies.staging.deleteAll(deploymentId).catch(() => undefined);

@@ -26,6 +26,40 @@ describe('cause lines', () => {
     expect(lines.join('\n')).not.toMatch(/at Module\._load|complete log/);
   });
 
+  it("keeps where an app's own code threw: Node's file:line header, the source line, its caret and the app's frames", () => {
+    // Act
+    const lines = causeLines(fixture('app-crash.txt'));
+
+    // Assert
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        '/home/user/app/app.js:4',
+        '  if (!url) throw new Error("DATABASE_URL is not set");',
+        '            ^',
+        'Error: DATABASE_URL is not set',
+        '    at loadConfig (/home/user/app/app.js:4:19)',
+        '    at Object.<anonymous> (/home/user/app/app.js:7:1)',
+      ]),
+    );
+  });
+
+  it("shows none of Node's internal frames, even at the end of the output", () => {
+    // Act
+    const lines = causeLines(fixture('app-crash.txt'));
+
+    // Assert
+    expect(lines.join('\n')).not.toMatch(/node:internal/);
+    expect(lines.at(-1)).toBe('Node.js v20.20.2');
+  });
+
+  it("keeps a Python traceback's entries in the app's files", () => {
+    // Act
+    const lines = causeLines(fixture('python-traceback.txt'), { lastLines: 1 });
+
+    // Assert
+    expect(lines).toContain('  File "/home/user/app/app.py", line 9, in main');
+  });
+
   it('marks the gaps between kept lines', () => {
     const lines = causeLines(fixture('missing-module.txt'), { lastLines: 2 });
 

@@ -104,6 +104,17 @@ describe('checkHealth', () => {
     expect((await ports.deployments.get(deploymentId))?.status).toBe('CHECKING_HEALTH');
   });
 
+  it('records / as the path that answered when the health path is 404 and / answers', async () => {
+    // Prepare
+    const { ports, deploymentId } = await checking((request) => new Response('', { status: new URL(request.url).pathname === '/' ? 200 : 404 }));
+
+    // Act
+    await checkHealth(ports.dependencies, deploymentId, options(ports));
+
+    // Assert
+    expect(await ports.deployments.get(deploymentId)).toMatchObject({ status: 'RUNNING', healthyPath: '/' });
+  });
+
   it('waits for an app that answers 503 while it warms up', async () => {
     // Prepare
     let calls = 0;
