@@ -13,6 +13,7 @@ import {
   resolveModuleFile,
   sourceCandidates,
 } from './node-entry.ts';
+import { nodeEngineNotes } from './node-engines.ts';
 import { choosePackageManager, installStep, runBinary, runNodeFile, runScript, type PackageManagerChoice } from './package-manager.ts';
 import { DEFAULT_SANDBOX_NODE_MAJOR, type PlanContext, type PlanEnv, type PlanStep, type PlannedPackageManager } from './plan-types.ts';
 import { nestedPackageJsonDirs, readProcfileWeb, type PackageJson, type ProjectFiles } from './project-files.ts';
@@ -72,6 +73,7 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
   const detectedStartNotes =
     isStatic && !build && dependencyInstall ? ["serving static files: package.json's dependencies are not installed, since no build script needs them"] : [];
   notes.push(...scriptToolNotes(input, [build?.command, start?.step.command]), ...googleFontNotes(input));
+  if (manifest) notes.push(...nodeEngineNotes(files, manifest, context.nodeMajorVersion ?? DEFAULT_SANDBOX_NODE_MAJOR));
 
   return {
     runtime: isStatic ? 'static' : 'node',

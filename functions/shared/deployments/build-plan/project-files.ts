@@ -14,6 +14,8 @@ export interface PackageJson {
   dependencies: Readonly<Record<string, string>>;
   devDependencies: Readonly<Record<string, string>>;
   workspaces?: unknown;
+  /** `engines.node`: the Node versions the app says it runs on. */
+  nodeEngine?: string;
 }
 
 const decoder = new TextDecoder();
@@ -72,6 +74,7 @@ export function readPackageJson(files: ProjectFiles): PackageJson | undefined {
     dependencies: stringRecord(parsed.dependencies),
     devDependencies: stringRecord(parsed.devDependencies),
     workspaces: parsed.workspaces,
+    nodeEngine: isRecord(parsed.engines) ? stringOrUndefined(parsed.engines.node) : undefined,
   };
 }
 

@@ -102,6 +102,12 @@ export async function deploymentLogs(
     return { lines: await collectLogs(sandbox, query) };
   }
   const saved = await dependencies.logArchive.load(deploymentId);
+  if (!saved && deployment.replacedBy) {
+    // A redeploy took the sandbox over: what it logs now is the new deployment's.
+    throw new NoLiveSandboxError(
+      `deployment ${deploymentId} is ${deployment.status}: it was replaced by ${deployment.replacedBy}, which took over its sandbox and its logs; read the logs of ${deployment.replacedBy}`,
+    );
+  }
   if (!saved) {
     throw new NoLiveSandboxError(`deployment ${deploymentId} is ${deployment.status}: it has no live sandbox and no saved logs`);
   }

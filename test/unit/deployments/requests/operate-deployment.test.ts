@@ -253,6 +253,22 @@ describe('deploymentLogs', () => {
     expect(logs.saved).toEqual({ savedAt: ports.clock.iso(), endedAs: 'TERMINATED' });
   });
 
+  it('points a deployment replaced by a redeploy to the deployment that took over its sandbox and logs', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const previous = await deploymentIn(ports, 'RUNNING');
+    const redeploy = await redeployInto(ports, previous);
+    ports.sandboxes.onStart('node server.js', (app) => app.listen(3000, () => new Response('v2')));
+    await runSagaSteps(ports, redeploy.deploymentId);
+
+    // Act
+    const attempt = deploymentLogs(ports.dependencies, 'user-1', previous.deployment.deploymentId, { lines: 100 });
+
+    // Assert
+    await expect(attempt).rejects.toBeInstanceOf(NoLiveSandboxError);
+    await expect(attempt).rejects.toThrow(`it was replaced by ${redeploy.deploymentId}, which took over its sandbox and its logs`);
+  });
+
   it('refuses an ended deployment with nothing saved with NoLiveSandboxError', async () => {
     // Prepare
     const { ports, deployment } = await runningWith();
