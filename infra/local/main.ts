@@ -22,8 +22,17 @@ const { values } = parseArgs({
     'sandbox-host-key': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_KEY },
     'sandbox-host-operator-key': { type: 'string', default: process.env.CODERUNNER_SANDBOX_HOST_OPERATOR_KEY },
     isolation: { type: 'string', default: process.env.CODERUNNER_SANDBOX_ISOLATION ?? 'bubblewrap' },
+    // The functions' own logs; status changes are printed whatever the level.
+    'log-level': { type: 'string', default: process.env.CODERUNNER_LOG_LEVEL ?? 'WARN' },
   },
 });
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'];
+const logLevel = values['log-level'].toUpperCase();
+if (!LOG_LEVELS.includes(logLevel)) {
+  console.error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  process.exit(2);
+}
 
 if (!isIsolationMode(values.isolation)) {
   console.error(`--isolation must be one of ${ISOLATION_MODES.join(', ')}`);
@@ -49,7 +58,7 @@ const stack = await startLocalStack({
   ...(externalHost ? { externalSandboxHost: externalHost } : {}),
   isolation,
   // Readable logs on a terminal, and no metric documents in them.
-  environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true' },
+  environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true', POWERTOOLS_LOG_LEVEL: logLevel },
   onExecutionStatusChange: (event) => void announce(event.detail.name, event.detail.status),
   onDeploymentEvent: (event) => console.log(statusChangeLine(event)),
 });
@@ -73,6 +82,7 @@ CodeRunner local stack ready in ${seconds} s
   sandboxes:  ${stack.sandboxHost ? `local sandbox host ${stack.sandboxHost.url}` : externalHost ? `sandbox host process ${externalHost.url}` : 'real AgentSphere'}
   template:   ${synthesis.reused ? 'reused (infra/ and functions/ unchanged since the last synth)' : 'synthesized from infra/cdk'}
   state:      ${dataDir ? `${dataDir} (DynamoDB, S3 and sandbox trees on disk; kept across restarts)` : 'in memory and a temporary directory, gone on exit'}
+  logs:       the functions' at ${logLevel} and above (--log-level INFO shows every step's)
   sweep:      every ${values['sweep-interval']} s, or now with \`npm run sweep\` (POST ${stack.operatorUrl}/sweep with the operator key in ${stateFile})
   dev token for "${values['dev-user']}" (also in ${stateFile}):
     export TOKEN=${token}

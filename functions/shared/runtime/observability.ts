@@ -9,8 +9,9 @@ export const SERVICE_NAME = 'coderunner';
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-// Its own warnings (e.g. no metrics in an invocation) go through the structured logger.
-export const metrics = new Metrics({ namespace: 'CodeRunner', serviceName: SERVICE_NAME, logger });
+// Its own diagnostics go through the structured logger, errors only: an invocation that emits no
+// metric (a health poll, a sweep with nothing to do) is normal, and its warning about that is noise.
+export const metrics = new Metrics({ namespace: 'CodeRunner', serviceName: SERVICE_NAME, logger: logger.createChild({ logLevel: 'ERROR' }) });
 
 export const METRIC = {
   deploymentsStarted: 'DeploymentsStarted',
