@@ -1,5 +1,5 @@
 /** Saga step: create the deployment's sandbox. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { createSandbox } from '../shared/deployments/steps/create-sandbox.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
 import { deploymentRepository, sandboxOwnership } from '../shared/runtime/deployments-table.ts';

@@ -9,7 +9,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEPLOYMENT_STATUSES } from '../shared/deployments/deployment-status.ts';
 import { EVENT_SOURCE, STATUS_CHANGED, type DeploymentEvent } from '../shared/deployments/events/deployment-event.ts';
 import { validateEvent } from '../shared/middleware/validate-event.ts';

@@ -1,5 +1,5 @@
 /** Saga step: probe the app through its port URL until healthy, within this invocation's time. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkHealth } from '../shared/deployments/steps/check-health.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
 import { deploymentRepository, quotaStore } from '../shared/runtime/deployments-table.ts';

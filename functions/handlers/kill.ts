@@ -2,7 +2,7 @@
  * The saga's compensating step (every Catch leads here): kill the sandbox, if one exists, and
  * record FAILED with the failed step and its cause.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DEPLOYMENT_STEPS } from '../shared/deployments/deployment-status.ts';
 import { killFailedDeployment } from '../shared/deployments/steps/kill-failed-deployment.ts';

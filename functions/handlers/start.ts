@@ -1,5 +1,5 @@
 /** Saga step: install, build and start the app in the background, as its plan says. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { startApp } from '../shared/deployments/steps/start-app.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
 import { deploymentRepository } from '../shared/runtime/deployments-table.ts';

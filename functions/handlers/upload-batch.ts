@@ -1,5 +1,5 @@
 /** Saga step (one Map iteration): write one staged batch of files into the sandbox. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { uploadBatch } from '../shared/deployments/steps/upload-batch.ts';
 import { stepHandler } from '../shared/middleware/step-handler.ts';
 import { deploymentRepository } from '../shared/runtime/deployments-table.ts';

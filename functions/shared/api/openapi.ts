@@ -2,7 +2,7 @@
  * The HTTP API's OpenAPI document, generated from the same zod schemas that validate requests
  * (`npm run openapi` writes it to openapi.json; the API serves it at GET /openapi.json).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { deploymentRequestSchema } from '../deployments/deployment-request.ts';
 import { DEPLOYMENT_STATUSES } from '../deployments/deployment-status.ts';
 import { manifestRequestSchema } from '../deployments/manifest/manifest-request.ts';

@@ -2,7 +2,7 @@
  * The build plan as the API shows it (GET /deployments/{id} `plan`), for the OpenAPI document.
  * Typed against BuildPlan, so the document cannot drift from what the API returns.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BuildPlan } from '../deployments/build-plan/build-plan.ts';
 
 const phase = z.enum(['install', 'build', 'start']);

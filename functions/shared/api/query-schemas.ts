@@ -1,5 +1,5 @@
 /** Query strings and small bodies of the API; the handlers validate with these and the OpenAPI document is generated from them. */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEPLOYMENT_STATUSES } from '../deployments/deployment-status.ts';
 import { projectIdSchema as projectId } from '../deployments/project-id.ts';
 

@@ -3,7 +3,7 @@
  * field it applies to, so a caller gets a 4xx that says exactly what to fix.
  */
 import { posix } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { appPortProblem } from './app-port.ts';
 import { healthPathProblem } from './health-path.ts';
 import { DEFAULT_LIMITS, type DeploymentLimits } from './deployment-limits.ts';

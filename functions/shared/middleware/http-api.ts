@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { PlanError } from '../deployments/build-plan/plan-error.ts';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { DeploymentNotFoundError, LifetimeOutOfBoundsError, NoLiveSandboxError, QuotaExceededError, SandboxNotReusableError } from '../deployments/errors.ts';
 import { withInvocationDeadline } from '../runtime/invocation-deadline.ts';

@@ -6,7 +6,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { withInvocationDeadline } from '../runtime/invocation-deadline.ts';
 import { logger, METRIC, metrics } from '../runtime/observability.ts';
 import { correlateDeployment } from './correlate-deployment.ts';

@@ -1,6 +1,6 @@
 /** middy middleware: parses a Step Functions task event with a zod schema before the handler runs. */
 import type middy from '@middy/core';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeIssues } from '../validation/field-problems.ts';
 
 /** A task event that does not match its schema: a bug in the state machine, not worth retrying. */

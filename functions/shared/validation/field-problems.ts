@@ -2,7 +2,7 @@
  * zod issues in the shape every 4xx answers with, `{ field: "files[3].path", rule, message }`:
  * one copy for request bodies, query strings and task events.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface FieldProblem {
   field: string;

@@ -6,7 +6,7 @@
  * An inline deployment empties the app directory and removes this record, so a later manifest
  * redeploy writes everything.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const APP_FILES_PATH = '/home/user/.coderunner/app-files.json';
 /** NUL-separated paths (relative to the app directory) that a redeploy removes before writing. */

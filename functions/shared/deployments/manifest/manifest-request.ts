@@ -4,7 +4,7 @@
  * is uploaded); every other byte goes to S3 through the presigned parts of the answer.
  */
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   appOptionsSchema,
   BASE64,
