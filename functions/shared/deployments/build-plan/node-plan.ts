@@ -60,7 +60,8 @@ export function planNode(files: ProjectFiles, manifest: PackageJson | undefined,
     notes,
     startNotes: [],
   };
-  if (input.pm) notes.push(...input.pm.notes);
+  // How the package manager was chosen matters only when there is something to install.
+  if (input.pm && dependencyCount(input.manifest) > 0) notes.push(...input.pm.notes);
   const layoutNotes = workspaceNotes(input);
   notes.push(...layoutNotes);
   input.startNotes.push(...layoutNotes);

@@ -52,6 +52,17 @@ describe('npm', () => {
     expect(plan.notes).toContain('package.json lists no dependencies: nothing to install');
   });
 
+  it('says nothing about a missing lockfile when there is nothing to install', () => {
+    // Prepare
+    const files = project({ 'package.json': { name: 'app', scripts: { start: 'node server.js' } }, 'server.js': '' });
+
+    // Act
+    const plan = planBuild(files);
+
+    // Assert
+    expect(plan.notes.join('\n')).not.toContain('lockfile');
+  });
+
   it("runs the sandbox's own npm when packageManager names an npm release", () => {
     const files = project({ 'package.json': { ...DEPENDS_ON_MS, packageManager: 'npm@10.9.2' }, 'package-lock.json': {} });
 
