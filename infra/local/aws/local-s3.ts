@@ -1,5 +1,7 @@
 /** S3 on this machine: s3rver in-process, storing objects under a directory. */
 import { createRequire } from 'node:module';
+import type { IncomingMessage, Server } from 'node:http';
+import { s3Operation } from './s3-operation.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -15,6 +17,9 @@ export interface LocalS3 {
   endpoint: string;
   /** Every object written since start (tests count uploads at the server). */
   createdObjects(): readonly CreatedObject[];
+  /** Requests received since start (or the last reset), by S3 operation (`PutObject`, `GetObject`...). */
+  requests(): ReadonlyMap<string, number>;
+  resetRequests(): void;
   close(): Promise<void>;
 }
 
@@ -27,6 +32,7 @@ export async function startLocalS3(options: { directory: string; buckets: string
     run(): Promise<{ port: number }>;
     close(): Promise<void>;
     on(event: 'event', listener: (event: S3rverEvent) => void): void;
+    httpServer: Server;
   };
   const server = new S3rver({
     address: '127.0.0.1',
@@ -43,5 +49,17 @@ export async function startLocalS3(options: { directory: string; buckets: string
     }
   });
   const { port } = await server.run();
-  return { endpoint: `http://127.0.0.1:${port}`, createdObjects: () => created, close: () => server.close() };
+  // Counted as received, whatever s3rver answers (S3 bills failed requests too).
+  const requests = new Map<string, number>();
+  server.httpServer.on('request', (request: IncomingMessage) => {
+    const operation = s3Operation({ method: request.method ?? 'GET', url: request.url ?? '/', headers: request.headers });
+    requests.set(operation, (requests.get(operation) ?? 0) + 1);
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    createdObjects: () => created,
+    requests: () => requests,
+    resetRequests: () => requests.clear(),
+    close: () => server.close(),
+  };
 }
