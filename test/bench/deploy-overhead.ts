@@ -16,6 +16,7 @@ import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { FIXTURE_APPS } from '../support/project-files.ts';
 import { median, percentile } from './statistics.ts';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, concurrent: { type: 'string', default: '20' } } });
 const runs = Number(values.runs);
@@ -98,6 +99,11 @@ try {
   console.log(`${concurrent} concurrent hello deployments:`);
   console.log(`  POST → RUNNING p50 ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms`);
   console.log(`  p95 ÷ single: ${(percentile(times, 95) / single).toFixed(2)} (goal ≤ 3); sandboxes left after deleting them all: ${left}`);
+  printHeadline('overhead', {
+    postToRunningOverDirect: single / median(directMs),
+    concurrentP95OverSingle: percentile(times, 95) / single,
+    sandboxesLeft: left,
+  });
 } finally {
   await stack.stop();
 }

@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { printHeadline } from './bench-headline.ts';
 
 type Mode = 'local' | 'checked';
 interface Sample {
@@ -61,10 +62,13 @@ if (values.child) {
   await measureOnce(values.child as Mode);
 } else {
   const runs = Number(values.runs);
+  const totals: Partial<Record<Mode, number>> = {};
   for (const mode of ['local', 'checked'] as const) {
     const { importMs, synthMs, cpuMs } = measureInFreshProcesses(mode, runs);
     const label = mode === 'local' ? 'local stack synth (no cdk-nag)' : 'synth with cdk-nag checks';
     const ms = (value: number) => `${value.toFixed(0).padStart(5)} ms`;
     console.log(`${label.padEnd(32)} import ${ms(importMs)}  synth ${ms(synthMs)}  cpu ${ms(cpuMs)}  (median of ${runs})`);
+    totals[mode] = importMs + synthMs;
   }
+  printHeadline('synth', { localSeconds: totals.local! / 1000, checkedOverLocal: totals.checked! / totals.local! });
 }
