@@ -52,17 +52,17 @@ function paint(text: Verdict, colors: Colors | undefined): string {
 export function figureTable(results: readonly ScriptResult[], colors?: Colors): string {
   const rows: string[][] = [];
   for (const result of results) {
-    const figures = result.headlines.flatMap((headline) => Object.entries(headline.figures).map(([name, value]) => ({ key: `${headline.bench}.${name}`, value })));
+    const figures = result.headlines.flatMap((headline) => Object.entries(headline.figures).map(([name, value]) => ({ name, key: `${headline.bench}.${name}`, value })));
     if (!figures.length) {
       rows.push([result.name, '-', '-', '-', '-', describeOutcome(result)]);
       continue;
     }
-    for (const { key, value } of figures) {
+    for (const { name, key, value } of figures) {
       const description = FIGURES[key];
       const goal = description?.goal;
       rows.push([
         result.name,
-        description ? `${key}: ${description.label}` : key,
+        description ? `${name}: ${description.label}` : key,
         formatFigure(value),
         goal ? `${goal.text} (${goal.source})` : '-',
         goal?.before ?? '-',
