@@ -105,7 +105,7 @@ export interface LocalStack {
   sweep(): Promise<SweepReport>;
   /** DynamoDB requests served since start (or the last reset), by operation (the cost benchmark reads them). */
   dynamoDbRequests(): ReadonlyMap<string, number>;
-  /** S3 requests received since start (or the last reset), by operation, counted at the local S3 server. */
+  /** S3 requests answered since start (or the last reset), by operation, counted at the local S3 server. */
   s3Requests(): ReadonlyMap<string, number>;
   /** Lambda invocations that ended since start (or the last reset), every caller included, with duration and memory. */
   lambdaInvocations(): readonly LambdaInvocation[];
@@ -194,10 +194,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.webhookSecretsTable, TABLE_NAMES.webhookSecrets));
     dynamoDbClient.destroy();
 
+    // The local Lambda runtime's meter: every invocation, whoever makes it, with the function's MemorySize.
     const lambdaMeter = new LambdaInvocationMeter();
-    const memoryOf = (name: HandlerName) =>
-      configuredMemoryMb(template.Resources[Object.keys(synthesized.handlerByLogicalId).find((id) => synthesized.handlerByLogicalId[id] === name) ?? '']);
-    handlers = await loadHandlers((name, handler) => lambdaMeter.meter(name, memoryOf(name), options.wrapHandler ? options.wrapHandler(name, handler) : handler));
+    const logicalIdOf = Object.fromEntries(Object.entries(synthesized.handlerByLogicalId).map(([logicalId, name]) => [name, logicalId]));
+    handlers = await loadHandlers((name, handler) =>
+      lambdaMeter.meter(name, configuredMemoryMb(template.Resources[logicalIdOf[name] ?? '']), options.wrapHandler ? options.wrapHandler(name, handler) : handler),
+    );
     const stepFunctions = new LocalStepFunctions({
       definition: resolveStateMachineDefinition(template as Parameters<typeof resolveStateMachineDefinition>[0], logicalIds.stateMachine),
       stateMachineArn: STATE_MACHINE_ARN,
