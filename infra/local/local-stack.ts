@@ -34,6 +34,7 @@ import { resolveStateMachineDefinition } from './step-functions/resolve-definiti
 import { startStepFunctionsEndpoint } from './step-functions/sfn-endpoint.ts';
 import { loadSynthesizedStack, type SynthesizedStack } from './synthesized-stack.ts';
 import { createLambdaContext } from './lambda-context.ts';
+import { configuredMemoryMb, LambdaInvocationMeter, type LambdaInvocation } from './lambda-invocations.ts';
 import { startOperatorEndpoint } from './operator-endpoint.ts';
 import type { SweepReport } from '../../functions/shared/deployments/sweep/sweep-report.ts';
 import { STATUS_CHANGED, type DeploymentEvent } from '../../functions/shared/deployments/events/deployment-event.ts';
@@ -102,8 +103,16 @@ export interface LocalStack {
   operatorKey: string;
   /** Runs the sweep handler once, now. */
   sweep(): Promise<SweepReport>;
-  /** DynamoDB requests served since start, by operation (the cost benchmark reads them). */
+  /** DynamoDB requests served since start (or the last reset), by operation (the cost benchmark reads them). */
   dynamoDbRequests(): ReadonlyMap<string, number>;
+  /** S3 requests answered since start (or the last reset), by operation, counted at the local S3 server. */
+  s3Requests(): ReadonlyMap<string, number>;
+  /** Lambda invocations that ended since start (or the last reset), every caller included, with duration and memory. */
+  lambdaInvocations(): readonly LambdaInvocation[];
+  /** Resolves once no Lambda invocation is running. */
+  lambdasIdle(): Promise<void>;
+  /** Starts the request counters (DynamoDB, S3, Lambda, EventBridge events) from zero. */
+  resetCounters(): void;
   /** Objects written to the local S3 since start (tests count uploads at the server). */
   s3CreatedObjects(): readonly CreatedObject[];
   /** The staging bucket's name and the local S3 endpoint (tests look at what is left). */
@@ -185,7 +194,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     await ensureTable(dynamoDbClient, createTableInput(template, logicalIds.webhookSecretsTable, TABLE_NAMES.webhookSecrets));
     dynamoDbClient.destroy();
 
-    handlers = await loadHandlers(options.wrapHandler);
+    // The local Lambda runtime's meter: every invocation, whoever makes it, with the function's MemorySize.
+    const lambdaMeter = new LambdaInvocationMeter();
+    const logicalIdOf = Object.fromEntries(Object.entries(synthesized.handlerByLogicalId).map(([logicalId, name]) => [name, logicalId]));
+    handlers = await loadHandlers((name, handler) =>
+      lambdaMeter.meter(name, configuredMemoryMb(template.Resources[logicalIdOf[name] ?? '']), options.wrapHandler ? options.wrapHandler(name, handler) : handler),
+    );
     const stepFunctions = new LocalStepFunctions({
       definition: resolveStateMachineDefinition(template as Parameters<typeof resolveStateMachineDefinition>[0], logicalIds.stateMachine),
       stateMachineArn: STATE_MACHINE_ARN,
@@ -250,6 +264,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       issueToken: (subject) => jwt.issueToken(subject),
       sandboxHost: sandboxes.host,
       dynamoDbRequests: () => dynamoDb.requests(),
+      s3Requests: () => s3.requests(),
+      lambdaInvocations: () => lambdaMeter.invocations(),
+      lambdasIdle: () => lambdaMeter.idle(),
+      resetCounters: () => {
+        dynamoDb.resetRequests();
+        s3.resetRequests();
+        lambdaMeter.reset();
+        eventBridge.resetPublishedEvents();
+      },
       stepFunctions,
       eventBridge,
       operatorUrl: operator.url,

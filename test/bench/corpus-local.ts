@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { printHeadline } from './bench-headline.ts';
 
 const APPS = fileURLToPath(new URL('../fixtures/apps/', import.meta.url));
 const CORPUS = join(APPS, 'real', 'corpus.json');
@@ -328,4 +329,5 @@ if (values.write) {
   await writeFile(CORPUS, `${JSON.stringify(corpus, null, 2)}\n`);
   await writeFile(CASES, `${JSON.stringify(cases, null, 2)}\n`);
 }
+printHeadline('corpus', { failures });
 process.exitCode = failures ? 1 : 0;

@@ -16,6 +16,7 @@ import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { FIXTURE_APPS } from '../support/project-files.ts';
 import { median, percentile } from './statistics.ts';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '7' }, concurrent: { type: 'string', default: '20' } } });
 const runs = Number(values.runs);
@@ -69,6 +70,16 @@ async function direct(): Promise<number> {
   return elapsed;
 }
 
+/** Until the deployment is TERMINATED (or another end), at most 30 s. */
+async function whenEnded(deploymentId: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const view = (await (await fetch(`${stack.apiUrl}/deployments/${deploymentId}`, { headers })).json()) as { status: string };
+    if (['FAILED', 'TERMINATED', 'EXPIRED', 'LOST'].includes(view.status)) return;
+    await sleep(100);
+  }
+}
+
 function whenSettled(deploymentId: string): Promise<string> {
   const status = settled.get(deploymentId);
   if (status) return Promise.resolve(status);
@@ -111,7 +122,8 @@ try {
   const results = await Promise.all(Array.from({ length: concurrent }, () => throughApi()));
   const times = results.map((result) => result.ms);
   await Promise.all(results.map((result) => remove(result.deploymentId)));
-  await sleep(500);
+  // Each DELETE ends its deployment once its sandbox is gone: wait for every one (bounded).
+  await Promise.all(results.map((result) => whenEnded(result.deploymentId)));
   const left = host.registry.list().length;
   console.log(`${concurrent} concurrent hello deployments:`);
   console.log(`  POST → RUNNING p50 ${median(times).toFixed(0)} ms, p95 ${percentile(times, 95).toFixed(0)} ms, max ${Math.max(...times).toFixed(0)} ms`);
@@ -123,6 +135,13 @@ try {
   console.log(`${concurrent} concurrent direct SDK runs (the sandbox host's own share of that load):`);
   console.log(`  p50 ${median(directTimes).toFixed(0)} ms, p95 ${percentile(directTimes, 95).toFixed(0)} ms; p95 ÷ single direct: ${(percentile(directTimes, 95) / directSingle).toFixed(2)}`);
   console.log(`  service's p95 ÷ direct p95 at ${concurrent} at once: ${(percentile(times, 95) / percentile(directTimes, 95)).toFixed(2)}`);
+  printHeadline('overhead', {
+    postToRunningOverDirect: single / median(directMs),
+    concurrentP95OverSingle: percentile(times, 95) / single,
+    concurrentDirectP95OverSingleDirect: percentile(directTimes, 95) / directSingle,
+    concurrentServiceP95OverDirectP95: percentile(times, 95) / percentile(directTimes, 95),
+    sandboxesLeft: left,
+  });
 } finally {
   await stack.stop();
 }

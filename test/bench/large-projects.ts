@@ -20,6 +20,7 @@ import { readManifest } from '../../cli/project-manifest.ts';
 import { uploadParts } from '../../cli/part-upload.ts';
 import { generateLargeProject } from '../support/large-project.ts';
 import { median } from './statistics.ts';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' } } });
 const runs = Number(values.runs);
@@ -160,6 +161,11 @@ try {
   console.log(`redeploy after one changed file: bytes uploaded ${redeploys.map((run) => run.bytesUploaded).join(', ')} / ${project.totalBytes} = ${Math.max(...uploadedShare).toExponential(2)} (goal <= 0.01)`);
   console.log(`  manifest request body: ${mb(median(redeploys.map((run) => run.manifestBodyBytes)))} MB (${(median(redeploys.map((run) => run.manifestBodyBytes)) / project.totalBytes).toFixed(3)} of the project; paths and hashes)`);
   console.log(`  files written: ${redeploys.map((run) => run.deployment.upload.filesToWrite).join(', ')}; upload-step requests: ${redeploys.map((run) => run.uploadRequests).join(', ')}; write step ${ms(redeploys.map((run) => run.writeMs))}`);
+  printHeadline('large', {
+    sandboxRequestsForFiles: Math.max(...fresh.map((run) => run.uploadRequests)),
+    writeOverTarX: Number(ratio(writeMs)),
+    redeployBytesShare: Math.max(...uploadedShare),
+  });
 } finally {
   await stack.stop();
   await rm(workDir, { recursive: true, force: true });

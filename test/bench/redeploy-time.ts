@@ -11,6 +11,7 @@ import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { projectFiles } from '../support/project-files.ts';
 import { median } from './statistics.ts';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
@@ -37,17 +38,22 @@ async function deployAndWait(body: unknown): Promise<{ ms: number; deployment: a
 
 const fresh: number[] = [];
 const redeploy: number[] = [];
-for (let run = 0; run < runs; run++) {
-  const port = 41_000 + run;
-  const options = { port, installCommand: 'npm install --no-audit --no-fund', healthPath: '/' };
-  const first = await deployAndWait({ projectId: `bench-${run}`, files, options });
-  fresh.push(first.ms);
-  const second = await deployAndWait({ projectId: `bench-${run}`, files, options, reuse: true });
-  if (second.deployment.sandboxId !== first.deployment.sandboxId) throw new Error('the redeploy did not reuse the sandbox');
-  redeploy.push(second.ms);
-  await fetch(`${stack.apiUrl}/deployments/${second.deployment.deploymentId}`, { method: 'DELETE', headers });
+try {
+  for (let run = 0; run < runs; run++) {
+    const port = 41_000 + run;
+    const options = { port, installCommand: 'npm install --no-audit --no-fund', healthPath: '/' };
+    const first = await deployAndWait({ projectId: `bench-${run}`, files, options });
+    fresh.push(first.ms);
+    const second = await deployAndWait({ projectId: `bench-${run}`, files, options, reuse: true });
+    if (second.deployment.sandboxId !== first.deployment.sandboxId) throw new Error('the redeploy did not reuse the sandbox');
+    redeploy.push(second.ms);
+    await fetch(`${stack.apiUrl}/deployments/${second.deployment.deploymentId}`, { method: 'DELETE', headers });
+  }
+} finally {
+  // A failed run still stops the stack, and with it every sandbox.
+  await stack.stop();
 }
 console.log(`fresh deploy (create + upload + npm install + start + health): ${fresh.map((ms) => ms.toFixed(0)).join(', ')} ms; median ${median(fresh).toFixed(0)} ms`);
 console.log(`redeploy into the live sandbox (reuse: true):                  ${redeploy.map((ms) => ms.toFixed(0)).join(', ')} ms; median ${median(redeploy).toFixed(0)} ms`);
 console.log(`redeploy / fresh: ${(median(redeploy) / median(fresh)).toFixed(2)}`);
-await stack.stop();
+printHeadline('redeploy', { redeployOverFresh: median(redeploy) / median(fresh) });

@@ -21,6 +21,7 @@ import type { LocalSandbox } from '../../infra/local/sandbox-host/local-sandbox.
 import { resolveLimits } from '../../infra/local/sandbox-host/sandbox-limits.ts';
 import { startSandboxHost, type SandboxHost } from '../../infra/local/sandbox-host/sandbox-host.ts';
 import type { IsolationMode } from '../../infra/local/sandbox-host/sandbox-isolation.ts';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, batch: { type: 'string', default: '20' } } });
 const runs = Number(values.runs);
@@ -142,3 +143,8 @@ for (const [name, isolated, unsafe] of rows) {
 }
 console.log(`${'new connection + one HTTP request, direct on loopback'.padEnd(56)}${ms(direct).padStart(12)}`);
 console.log(`\nport proxy per connection vs direct: bubblewrap ${ratio(bubblewrap.proxied, direct)}, namespaces ${ratio(namespaces.proxied, direct)}`);
+printHeadline('isolation', {
+  createOverNamespaces: bubblewrap.http / namespaces.http,
+  killOverNamespaces: bubblewrap.kill / namespaces.kill,
+  proxyOverDirect: bubblewrap.proxied / direct,
+});

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../infra/project-root.ts';
 import { median } from './statistics.ts';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
@@ -55,3 +56,4 @@ console.log(`npm start until ready, median of ${runs}:`);
 console.log(`  synthesizing every start (before): ${(coldMs / 1000).toFixed(2)} s`);
 console.log(`  template reused (sources unchanged): ${(warmMs / 1000).toFixed(2)} s`);
 console.log(`  ratio reused / synthesized: ${(warmMs / coldMs).toFixed(2)} (goal <= 0.35)`);
+printHeadline('startup', { reusedOverSynthesized: warmMs / coldMs, reusedSeconds: warmMs / 1000 });

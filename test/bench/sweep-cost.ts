@@ -26,6 +26,7 @@ import { startSandboxHost } from '../../infra/local/sandbox-host/sandbox-host.ts
 import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { printHeadline } from './bench-headline.ts';
 
 const { values } = parseArgs({ options: { records: { type: 'string', default: '100000' }, expired: { type: 'string', default: '100' } } });
 const total = Number(values.records);
@@ -124,6 +125,8 @@ console.log(`  time:            ${sweepMs.toFixed(0)} ms`);
 console.log(`  DynamoDB calls:  ${[...requests.values()].reduce((a, b) => a + b, 0)} (${[...requests].map(([name, count]) => `${name} ${count}`).join(', ')})`);
 console.log(`  items read:      ${itemsRead}`);
 console.log(`  per phase:       ${JSON.stringify(report.phases)}`);
+const dynamoDbRequests = [...requests.values()].reduce((a, b) => a + b, 0);
+printHeadline('sweep', { dynamoDbRequests, requestsPerExpired: expired ? dynamoDbRequests / expired : null, sweepSeconds: sweepMs / 1000 });
 
 unroute();
 await host.close();

@@ -12,8 +12,9 @@ const require = createRequire(import.meta.url);
 
 export interface LocalDynamoDb {
   endpoint: string;
-  /** Requests served since start, by operation (`PutItem`, `Query`...): what a deployment costs. */
+  /** Requests served since start (or the last reset), by operation (`PutItem`, `Query`...): what a deployment costs. */
   requests(): ReadonlyMap<string, number>;
+  resetRequests(): void;
   close(): Promise<void>;
 }
 
@@ -30,6 +31,7 @@ export async function startLocalDynamoDb(options: { directory?: string } = {}): 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests: () => requests,
+    resetRequests: () => requests.clear(),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

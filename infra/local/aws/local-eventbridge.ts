@@ -63,6 +63,9 @@ export interface LocalEventBridge {
   endpoint: string;
   rules: RuleTarget[];
   deadLetters: DeadLetter[];
+  /** Events the bus accepted since start (or the last reset), by detail-type: what PutEvents bills. */
+  publishedEvents(): ReadonlyMap<string, number>;
+  resetPublishedEvents(): void;
   close(): Promise<void>;
 }
 
@@ -101,6 +104,7 @@ interface PutEventsEntry {
 export async function startLocalEventBridge(options: LocalEventBridgeOptions): Promise<LocalEventBridge> {
   const rules = ruleTargets(options.template, options.busLogicalId);
   const deadLetters: DeadLetter[] = [];
+  const published = new Map<string, number>();
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const stopping = new AbortController();
   const deliveries = new Set<Promise<void>>();
@@ -138,6 +142,7 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
       resources: entry.Resources ?? [],
       detail: JSON.parse(entry.Detail) as Record<string, unknown>,
     };
+    published.set(event['detail-type'], (published.get(event['detail-type']) ?? 0) + 1);
     options.onEvent?.(event);
     for (const target of rules.filter((candidate) => matchesPattern(candidate.pattern, event))) {
       const delivery = deliver(target, event).catch(() => undefined);
@@ -168,6 +173,8 @@ export async function startLocalEventBridge(options: LocalEventBridgeOptions): P
     endpoint: `http://127.0.0.1:${port}`,
     rules,
     deadLetters,
+    publishedEvents: () => published,
+    resetPublishedEvents: () => published.clear(),
     close: async () => {
       // Retries waiting for their turn give up; invocations under way finish.
       stopping.abort();
