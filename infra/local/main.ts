@@ -61,7 +61,7 @@ const stack = await startLocalStack({
   environment: { POWERTOOLS_DEV: process.env.POWERTOOLS_DEV ?? 'true', POWERTOOLS_LOG_LEVEL: logLevel },
   onExecutionStatusChange: (event) => void announce(event.detail.name, event.detail.status),
   onDeploymentEvent: (event) => console.log(statusChangeLine(event)),
-});
+}).catch(exitOnBusyPort);
 const token = await stack.issueToken(values['dev-user']);
 // performance.now() counts from the process's start: module loading included.
 const seconds = (performance.now() / 1000).toFixed(1);
@@ -130,4 +130,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function removeIfOurs(file: string): Promise<void> {
   const owner = await readFile(file, 'utf8').then((text) => (JSON.parse(text) as { pid?: number }).pid, () => undefined);
   if (owner === process.pid) await rm(file, { force: true });
+}
+
+/** A port already taken (another `npm start`, say) is said in a sentence, not a stack trace. */
+function exitOnBusyPort(error: unknown): never {
+  const { code, port } = error as { code?: string; port?: number };
+  if (code !== 'EADDRINUSE') throw error;
+  console.error(`port ${port ?? values.port} is already in use (another \`npm start\`?): stop it, or pass --port <another port> (CODERUNNER_API_PORT)`);
+  process.exit(1);
 }

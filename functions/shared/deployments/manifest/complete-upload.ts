@@ -7,8 +7,9 @@
  */
 import type { Deployment } from '../deployment.ts';
 import { planBatches, type BatchPlanOptions } from '../batches.ts';
+import { nowOf } from '../dependencies.ts';
 import { DeploymentStateError } from '../errors.ts';
-import { releaseQuotaSlots, takeLiveSandboxSlot, userLimits, type QuotaSlots } from '../quotas/deployment-quotas.ts';
+import { redeployLifetimeSeconds, releaseQuotaSlots, takeLiveSandboxSlot, userLimits, type QuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { endDeployment } from '../ending/end-deployment.ts';
 import { handOverSandbox } from '../requests/hand-over-sandbox.ts';
@@ -67,6 +68,7 @@ export async function completeUpload(
   const located = new Map<string, StoredBlob>([...pending.held, ...uploaded, [EMPTY_SHA256, { size: 0, segments: [] }]]);
 
   const previous = await findReusableDeployment(dependencies, userId, { projectId: deployment.projectId, ...pending.redeploy });
+  const limits = await userLimits(dependencies, userId, input.quotaDefaults ?? DEFAULT_QUOTA_LIMITS);
   const current = previous?.sandboxId ? await appFilesOf(dependencies, previous.sandboxId) : undefined;
   const sync = syncFiles(pending.files, current);
   const batches = await stageWrites(dependencies, deploymentId, pending.files, sync.write, located, input.batchPlan ?? DEFAULT_BLOB_BATCH_PLAN);
@@ -94,6 +96,7 @@ export async function completeUpload(
             ...(previous.appPid ? { appPid: previous.appPid } : {}),
           },
           sandboxCreatedAt: previous.sandboxCreatedAt ?? previous.createdAt,
+          options: { ...deployment.options, timeoutSeconds: redeployLifetimeSeconds(previous, limits, deployment.options.timeoutSeconds, nowOf(dependencies)) },
         }
       : {}),
   }).then((moved) => {
@@ -106,7 +109,6 @@ export async function completeUpload(
       quotaSlots = await handOverSandbox(dependencies, previous, { deploymentId, userId, quotaSlots });
     } else if (quotaSlots.liveSandboxes === undefined) {
       // It meant to redeploy into a sandbox that has ended since: it needs a sandbox slot of its own.
-      const limits = await userLimits(dependencies, userId, input.quotaDefaults ?? DEFAULT_QUOTA_LIMITS);
       quotaSlots.liveSandboxes = await takeLiveSandboxSlot(dependencies, { userId, deploymentId, limits });
       await deployments.update(deploymentId, { quotaSlots });
     }

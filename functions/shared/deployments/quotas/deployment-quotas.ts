@@ -103,6 +103,21 @@ export function latestEnd(deployment: Pick<Deployment, 'sandboxCreatedAt' | 'cre
   return new Date(created + limits.maxSandboxLifetimeSeconds * 1000);
 }
 
+/**
+ * A redeploy's lifetime: what it asks for, but never past the latest end of the sandbox it takes
+ * over (its creation plus the user's longest lifetime), so that redeploying cannot keep a sandbox
+ * alive longer than keep-alives can.
+ */
+export function redeployLifetimeSeconds(
+  previous: Pick<Deployment, 'sandboxCreatedAt' | 'createdAt'>,
+  limits: QuotaLimits,
+  requestedSeconds: number,
+  now: Date,
+): number {
+  const left = Math.floor((latestEnd(previous, limits).getTime() - now.getTime()) / 1000);
+  return Math.max(1, Math.min(requestedSeconds, left));
+}
+
 async function takeSlot(dependencies: Uses<'quotas' | 'deployments'>, userId: string, quota: SlotQuota, limit: number, holder: string): Promise<number> {
   const slot = (await dependencies.quotas.takeSlot(userId, quota, limit, holder))
     ?? ((await reclaimStale(dependencies, userId, quota)) > 0 ? await dependencies.quotas.takeSlot(userId, quota, limit, holder) : undefined);

@@ -10,7 +10,7 @@ import { effectiveOptions, planDeployment, type SandboxFacts } from '../plan-dep
 import { DEFAULT_BATCH_PLAN, planBatches, type BatchPlanOptions } from '../batches.ts';
 import type { StagedBatchRef, StagedFile } from '../ports.ts';
 import { endDeployment } from '../ending/end-deployment.ts';
-import { releaseQuotaSlots, reserveQuotas, userLimits } from '../quotas/deployment-quotas.ts';
+import { redeployLifetimeSeconds, releaseQuotaSlots, reserveQuotas, userLimits } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../quotas/quota-limits.ts';
 import { findReusableDeployment } from './find-reusable-deployment.ts';
 import { handOverSandbox } from './hand-over-sandbox.ts';
@@ -54,7 +54,10 @@ export async function submitDeployment(
     userId: input.userId,
     projectId: request.projectId,
     status: 'PENDING',
-    options: effectiveOptions(request, buildPlan),
+    options: {
+      ...effectiveOptions(request, buildPlan),
+      ...(previous ? { timeoutSeconds: redeployLifetimeSeconds(previous, limits, request.options.timeoutSeconds, nowOf(dependencies)) } : {}),
+    },
     plan: buildPlan,
     envNames: Object.keys(env).sort(),
     filesTotal: files.length,

@@ -117,6 +117,23 @@ describe('extendLifetime', () => {
     await expect(attempt).rejects.toThrow(`seconds must be at most ${4 * 3600}`);
   });
 
+  it("does not let a redeploy keep the sandbox alive past its longest lifetime from its creation", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const previous = await deploymentIn(ports, 'RUNNING', { sandboxLifetimeSeconds: DAY });
+    ports.clock.advanceSeconds(20 * 3600);
+
+    // Act: a redeploy asking for 8 h more
+    const redeploy = await redeployInto(ports, previous, { timeoutSeconds: 8 * 3600 });
+    ports.sandboxes.onStart('node server.js', (app) => app.listen(3000, () => new Response('v2')));
+    await runSagaSteps(ports, redeploy.deploymentId);
+
+    // Assert: the 4 h left of its 24 h, at the provider and in the record
+    expect(redeploy.options.timeoutSeconds).toBe(4 * 3600);
+    expect(previous.sandbox!.expiresAt.toISOString()).toBe(ports.clock.inSeconds(4 * 3600));
+    expect((await ports.deployments.get(redeploy.deploymentId))?.expiresAt).toBe(ports.clock.inSeconds(4 * 3600));
+  });
+
   it('refuses an ended deployment with NoLiveSandboxError', async () => {
     // Prepare
     const { ports, deployment } = await runningWith();
