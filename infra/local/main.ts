@@ -80,7 +80,7 @@ console.log(`
 CodeRunner local stack ready in ${seconds} s
   API:        ${stack.apiUrl}
   sandboxes:  ${stack.sandboxHost ? `local sandbox host ${stack.sandboxHost.url}` : externalHost ? `sandbox host process ${externalHost.url}` : 'real AgentSphere'}
-  template:   ${synthesis.reused ? 'reused (infra/ and functions/ unchanged since the last synth)' : 'synthesized from infra/cdk'}
+  template:   ${synthesis.reused ? 'reused (infra/cdk, functions/, cdk.json and package-lock.json unchanged since the last synth)' : 'synthesized from infra/cdk'}
   state:      ${dataDir ? `${dataDir} (DynamoDB, S3 and sandbox trees on disk; kept across restarts)` : 'in memory and a temporary directory, gone on exit'}
   logs:       the functions' at ${logLevel} and above (--log-level INFO shows every step's)
   sweep:      every ${values['sweep-interval']} s, or now with \`npm run sweep\` (POST ${stack.operatorUrl}/sweep with the operator key in ${stateFile})

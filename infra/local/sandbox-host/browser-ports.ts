@@ -1,7 +1,8 @@
 /**
  * Loopback ports a person can open in a browser: one per (sandbox, app port), each piping
- * connections to that port inside the sandbox. The cloud's `<port>-<id>.<domain>` names do not
- * resolve on this machine, so this is what a human is shown locally.
+ * connections to that port inside the sandbox. The local `<port>-<id>.agentsphere.localhost:<port>`
+ * URLs resolve to loopback, but are routed by their Host header, which not every client keeps
+ * (a proxy, some tools); a plain loopback port opens anywhere, so it is what a human is shown.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import type { LocalSandbox } from './local-sandbox.ts';

@@ -26,7 +26,7 @@ export interface DeploymentEvent {
   /** The app's URL, once RUNNING. */
   url: string | null;
   error: DeploymentFailure | null;
-  /** The deployment whose sandbox this one took over (a redeploy's TERMINATED carries it). */
+  /** The redeploy that took this deployment's sandbox over (this one's TERMINATED carries it). */
   replacedBy: string | null;
   /** The record's version after the change. */
   version: number;
