@@ -8,8 +8,8 @@
  *   round trip) as base64;
  * - the API's limits are checked here first, naming the files that break them.
  */
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import ignore from 'ignore';
 import type { RequestFile } from './api-types.ts';
 import { CliError } from './errors.ts';
@@ -100,13 +100,13 @@ export async function listProject(directory: string): Promise<ProjectListing> {
   if (!rootStat.isDirectory()) throw new CliError(`${directory} is not a directory: pass the directory of the project to deploy.`);
 
   const found: FoundFile[] = [];
-  const walk = { ignored: 0, skippedLinks: [] as string[] };
+  const walk: Walk = { root: await realpath(root), ignored: 0, skippedLinks: [] };
   await collect(root, '', [], found, walk);
   found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   if (found.length === 0) {
     throw new CliError(`${directory} has no files to deploy${walk.ignored ? ` (${walk.ignored} entries are ignored by .gitignore)` : ''}.`);
   }
-  return { root, found, ...walk };
+  return { root, found, ignored: walk.ignored, skippedLinks: walk.skippedLinks };
 }
 
 /** Text as UTF-8; anything with a NUL byte or that is not valid UTF-8 as base64. */
@@ -118,13 +118,14 @@ export function encode(bytes: Buffer): Pick<RequestFile, 'content' | 'encoding'>
   return { content: bytes.toString('base64'), encoding: 'base64' };
 }
 
-async function collect(
-  absoluteDir: string,
-  relativeDir: string,
-  parentLayers: IgnoreLayer[],
-  found: FoundFile[],
-  walk: { ignored: number; skippedLinks: string[] },
-): Promise<void> {
+interface Walk {
+  /** The project's real path: a link may only bring in what lies under it. */
+  root: string;
+  ignored: number;
+  skippedLinks: string[];
+}
+
+async function collect(absoluteDir: string, relativeDir: string, parentLayers: IgnoreLayer[], found: FoundFile[], walk: Walk): Promise<void> {
   const entries = await readdir(absoluteDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
     throw new CliError(`cannot read the directory ${absoluteDir} (${error.code ?? error.message}).`, { cause: error });
   });
@@ -141,7 +142,9 @@ async function collect(
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
       const target = await stat(absolutePath).catch(() => undefined);
-      if (target?.isDirectory()) {
+      // A linked directory could loop; a link out of the project (a cloned repo's link to
+      // ~/.aws/credentials, say) would upload a file the project does not hold.
+      if (target?.isDirectory() || (target && !isWithin(walk.root, await realpath(absolutePath)))) {
         walk.skippedLinks.push(path);
         continue;
       }
@@ -160,6 +163,11 @@ async function collect(
       found.push({ path, absolutePath, size });
     }
   }
+}
+
+function isWithin(root: string, path: string): boolean {
+  const inside = relative(root, path);
+  return inside !== '' && !inside.startsWith('..') && !isAbsolute(inside);
 }
 
 /** Git's rule: the last matching pattern decides, and deeper .gitignore files come later. */

@@ -93,7 +93,7 @@ export async function deploy(directory: string, options: DeployOptions, context:
   const notes = [
     `${filesCount} ${filesCount === 1 ? 'file' : 'files'}, ${formatBytes(totalBytes)}`,
     ...(listing.ignored ? [`${listing.ignored} ignored by .gitignore`] : []),
-    ...(listing.skippedLinks.length ? [`${listing.skippedLinks.length} linked directories skipped`] : []),
+    ...(listing.skippedLinks.length ? [`${listing.skippedLinks.length} ${listing.skippedLinks.length === 1 ? 'link' : 'links'} to directories or out of the project skipped: ${listing.skippedLinks.slice(0, 3).join(', ')}${listing.skippedLinks.length > 3 ? ', ...' : ''}`] : []),
     ...(byManifest ? ['by manifest'] : []),
   ];
   stderr.write(`Deploying ${err.bold(shownDir)} as project ${err.bold(projectId)} (${notes.join(', ')}) to ${client.config.apiUrl}\n`);
