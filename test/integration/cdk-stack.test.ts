@@ -58,6 +58,14 @@ function statementsOfRole(roleLogicalId: string): Statement[] {
   return [...attached, ...inline];
 }
 
+/** A function's quota defaults, as its environment gives them. */
+function quotaVariables(resource: Resource): Record<string, unknown> {
+  const variables = (resource.Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(
+    ['QUOTA_LIVE_SANDBOXES', 'QUOTA_DEPLOYMENTS_IN_FLIGHT', 'QUOTA_DEPLOYMENTS_PER_MINUTE', 'MAX_SANDBOX_LIFETIME_SECONDS'].map((name) => [name, variables[name]]),
+  );
+}
+
 function roleOfFunction(functionLogicalId: string): string {
   const role = referencedId(resources[functionLogicalId]!.Properties!.Role);
   if (!role) throw new Error(`function ${functionLogicalId} has no role reference`);
@@ -349,6 +357,17 @@ describe('the deployment state machine', () => {
     },
   );
 
+  it.each(tasks.map(([name]) => name))('retries running out of time (StepTimeBudgetError, SandboxDeadlineError) in the Task %s: a fresh invocation has its whole timeout', (stateName) => {
+    // Prepare
+    const retriers = (stateByName[stateName]!.Retry ?? []) as { ErrorEquals: string[] }[];
+
+    // Act
+    const retried = retriers.flatMap((retrier) => retrier.ErrorEquals);
+
+    // Assert
+    expect(retried).toEqual(expect.arrayContaining(['StepTimeBudgetError', 'SandboxDeadlineError']));
+  });
+
   it.each(tasks.map(([name]) => name))('retries SandboxRateLimitedError in the Task %s with full jitter', (stateName) => {
     // Prepare
     const retriers = (stateByName[stateName]!.Retry ?? []) as { ErrorEquals: string[]; JitterStrategy?: string }[];
@@ -494,13 +513,39 @@ describe('least privilege', () => {
     for (const condition of conditions) expect(condition).toEqual({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['QUOTA#*'] } });
   });
 
-  it('throttles the HTTP API stage and reserves concurrency for the sweep', () => {
+  it('throttles the HTTP API stage and reserves concurrency for the sweep and for creating deployments', () => {
     const resources = synthesized.template.Resources;
     const stage = Object.values(resources).find((resource) => resource.Type === 'AWS::ApiGatewayV2::Stage')!;
     const sweep = resources[logicalIdOf('sweep')]!;
+    const createDeployment = resources[logicalIdOf('apiCreateDeployment')]!;
 
     expect(stage.Properties!.DefaultRouteSettings).toMatchObject({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 });
     expect(sweep.Properties!.ReservedConcurrentExecutions).toBe(1);
+    expect(createDeployment.Properties!.ReservedConcurrentExecutions).toBe(50);
+  });
+
+  it('gives every function the default quotas: 5 live sandboxes, 3 deployments in flight, 10 started per minute, 24 h longest lifetime', () => {
+    // Prepare
+    const functions = Object.values(synthesized.template.Resources).filter((resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties?.Environment);
+
+    // Act
+    const quotas = new Set(functions.map((resource) => JSON.stringify(quotaVariables(resource))));
+
+    // Assert
+    expect([...quotas].map((text) => JSON.parse(text))).toEqual([
+      { QUOTA_LIVE_SANDBOXES: '5', QUOTA_DEPLOYMENTS_IN_FLIGHT: '3', QUOTA_DEPLOYMENTS_PER_MINUTE: '10', MAX_SANDBOX_LIFETIME_SECONDS: '86400' },
+    ]);
+  });
+
+  it('takes the default quotas from context', () => {
+    // Prepare
+    const template = templateWith({ quotaLiveSandboxes: '2', quotaDeploymentsInFlight: '1', quotaDeploymentsPerMinute: '4', maxSandboxLifetimeSeconds: '7200' });
+
+    // Act
+    const createDeployment = Object.values(template.Resources).find((resource) => resource.Properties?.Handler && String(resource.Properties?.Environment?.Variables?.QUOTA_LIVE_SANDBOXES) === '2');
+
+    // Assert
+    expect(quotaVariables(createDeployment!)).toEqual({ QUOTA_LIVE_SANDBOXES: '2', QUOTA_DEPLOYMENTS_IN_FLIGHT: '1', QUOTA_DEPLOYMENTS_PER_MINUTE: '4', MAX_SANDBOX_LIFETIME_SECONDS: '7200' });
   });
 
   it('attaches no AWS managed policy to any role', () => {
