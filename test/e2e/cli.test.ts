@@ -419,6 +419,22 @@ describe('coderunner kill', () => {
   });
 });
 
+describe('coderunner logs after the end', () => {
+  it('shows the logs saved before the sandbox was killed, and says so', { timeout: 60_000 }, async () => {
+    // Prepare
+    const { deploymentId } = await runningDeployment('cli-saved-logs');
+    expect((await runCli(['kill', deploymentId])).code).toBe(0);
+
+    // Act
+    const run = await runCli(['logs', deploymentId, '-n', '50']);
+
+    // Assert
+    expect(run.code, run.output).toBe(0);
+    expect(run.stderr).toMatch(new RegExp(`deployment ${deploymentId} is TERMINATED: these are its logs as saved at \\S+, before its sandbox was killed`));
+    expect(run.stdout).toMatch(/Z app +cli-app listening on port \d+/);
+  });
+});
+
 describe('coderunner events', () => {
   it('prints each status change of a deployment, oldest first', { timeout: 60_000 }, async () => {
     // Prepare
