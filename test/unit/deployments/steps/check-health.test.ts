@@ -244,6 +244,20 @@ describe('checkHealth', () => {
     await expect(attempt).rejects.toThrow(`the app did not become healthy by ${deployment.healthDeadline} on port 3000; last probe: GET /health answered 503\nbody: starting`);
   });
 
+  it("gives up with the app's last output lines in the message", async () => {
+    // Prepare
+    const { ports, deploymentId, app } = await checking(answering(503, 'starting'));
+    app!.print('connecting to the database', 'retrying in 5 s');
+    ports.clock.advanceSeconds(61);
+
+    // Act
+    const attempt = checkHealth(ports.dependencies, deploymentId, options(ports));
+
+    // Assert
+    await expect(attempt).rejects.toThrow(HealthCheckTimeoutError);
+    await expect(attempt).rejects.toThrow(/\napp output:\n.*connecting to the database\n.*retrying in 5 s$/);
+  });
+
   it('says nothing listens at all when the deadline passes without an answer', async () => {
     // Prepare
     const { ports, deploymentId } = await checking(false);
