@@ -98,8 +98,8 @@ export async function startStackFixture(options: LocalStackOptions = {}): Promis
 }
 
 /**
- * Sandboxes the local host still runs for a deployment once its kill had time to finish:
- * the kill records FAILED first and kills after, so this polls until none is left or the deadline.
+ * Sandboxes the local host still runs for a deployment, polled until none is left or the
+ * deadline: for a deployment not yet ended (a terminal record means its sandbox is gone already).
  */
 export async function sandboxesLeftBy(stack: LocalStack, deploymentId: string, timeoutMs = 10_000): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
