@@ -4,7 +4,10 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ownershipKey, primaryKey } from '../../functions/shared/adapters/deployments-table-keys.ts';
 import { liveSandboxesOf, startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
@@ -107,5 +110,33 @@ describe('deploying a project', () => {
     expect(running.status).toBe('RUNNING');
     expect(running.progress).toEqual({ filesUploaded: 41, filesTotal: 41, batchesTotal: 2 });
     await fixture.api.delete(accepted.body.deploymentId);
+  });
+});
+
+describe("the sandbox's access token", () => {
+  it('is in none of the records, API answers, events and logs of its deployment', { timeout: 60_000 }, async () => {
+    // Prepare
+    const accepted = await fixture.api.deploy({ projectId: 'token-stays-inside', files: await projectFiles('hello-node'), options: { startCommand: 'node server.js' } });
+    const deploymentId = accepted.body.deploymentId;
+    const running = await fixture.api.waitForStatus(deploymentId, ['RUNNING', 'FAILED']);
+    const sandbox = fixture.stack.sandboxHost!.registry.list().find((candidate) => candidate.metadata.deploymentId === deploymentId)!;
+    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+    // Act: everything the service keeps or shows of the deployment
+    const seen = [
+      running,
+      (await fixture.api.request('GET', '/sandboxes?projectId=token-stays-inside')).body,
+      (await fixture.api.request('GET', `/deployments/${deploymentId}/events`)).body,
+      (await fixture.api.request('GET', `/deployments/${deploymentId}/logs?lines=1000&npmDebug=true`)).body,
+      (await documents.send(new GetCommand({ TableName: process.env.DEPLOYMENTS_TABLE, Key: primaryKey(deploymentId) }))).Item,
+      (await documents.send(new GetCommand({ TableName: process.env.DEPLOYMENTS_TABLE, Key: ownershipKey(sandbox.sandboxId) }))).Item,
+    ];
+    documents.destroy();
+    await fixture.api.delete(deploymentId);
+
+    // Assert
+    expect(running.status).toBe('RUNNING');
+    expect(sandbox.accessToken).toMatch(/^[0-9a-f]{32}$/);
+    expect(JSON.stringify(seen)).not.toContain(sandbox.accessToken);
   });
 });
