@@ -191,6 +191,8 @@ describe('the deployments table', () => {
     [DEPLOYMENTS_TABLE_KEYS.byOwnerIndex, 'gsi1pk', 'gsi1sk'],
     [DEPLOYMENTS_TABLE_KEYS.byOwnerProjectIndex, 'gsi2pk', 'gsi2sk'],
     [DEPLOYMENTS_TABLE_KEYS.activeByExpiryIndex, 'activePartition', 'expiresAt'],
+    [DEPLOYMENTS_TABLE_KEYS.inFlightIndex, 'inFlightPartition', 'stepStartedAt'],
+    [DEPLOYMENTS_TABLE_KEYS.activeByOwnerIndex, 'activeOwner', 'gsi1sk'],
   ])('has the GSI %s keyed by %s and %s', (indexName, partitionKey, sortKey) => {
     // Prepare
     const table = resources[synthesized.logicalIds.deploymentsTable]!;
