@@ -18,10 +18,13 @@ function s3Client(): S3Client {
   return client;
 }
 
-/** No checksum of the (empty) body in a presigned PUT: S3 would hold the archive's bytes against it. */
+/**
+ * No checksum of the (empty) body in a presigned PUT (S3 would hold the archive's bytes against
+ * it), and no checksum mode asked of a GET: curl checks nothing but the status.
+ */
 function s3PresignClient(): S3Client {
   const endpoint = process.env.SANDBOX_S3_ENDPOINT_URL;
-  presignClient ??= new S3Client({ forcePathStyle: forcePathStyle(), requestChecksumCalculation: 'WHEN_REQUIRED', ...(endpoint ? { endpoint } : {}) });
+  presignClient ??= new S3Client({ forcePathStyle: forcePathStyle(), requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED', ...(endpoint ? { endpoint } : {}) });
   return presignClient;
 }
 
