@@ -2,13 +2,18 @@
  * What the start step learns from the sandbox before it decides how the dependencies get there,
  * in ONE command: the Node major and architecture the key covers, the sandbox's npm release, the
  * lockfile's and the install's config files' SHA-256, whether zstd is there, the key of the
- * node_modules already in the app directory (a redeploy's), and package.json.
+ * node_modules already in the app directory (a redeploy's), whether a save of them still runs,
+ * and package.json.
  */
 import { APP_DIR } from '../app-layout.ts';
 import { shellQuote } from '../../shell-quote.ts';
 
 /** Written into node_modules after an install (and so inside every archive): the key it was installed under. */
 export const DEPENDENCIES_MARKER = 'node_modules/.coderunner-dependencies';
+/** The process group of a background save while it runs (a redeploy stops it before it changes node_modules). */
+export const SAVE_PID_FILE = '/home/user/.coderunner/dependency-save.pid';
+/** Text of the save's own command line (archive-scripts.ts prints it when done). */
+export const SAVE_SIGNATURE = 'dependencies saved to the cache';
 
 /** Files beside the lockfile that change what an install does. */
 export const INSTALL_CONFIG_FILES: readonly string[] = ['.npmrc', '.yarnrc', '.yarnrc.yml', '.pnpmfile.cjs', 'pnpm-workspace.yaml', 'bunfig.toml'];
@@ -30,6 +35,8 @@ export interface SandboxDependencyFacts {
   configFiles: Record<string, string>;
   /** The key the app directory's node_modules was installed under, when it has one. */
   installedKey?: string;
+  /** The process group of a save (of an earlier deployment) still running. */
+  savingPid?: number;
   /** package.json's text, when there is one. */
   packageJson?: string;
 }
@@ -47,6 +54,8 @@ export function dependencyProbeScript(lockfiles: readonly string[]): string {
     `for cr_f in ${lockfiles.map(shellQuote).join(' ')}; do if [ -f "$cr_f" ]; then echo "lockfile=$cr_f ${sha('"$cr_f"')}"; break; fi; done`,
     `for cr_f in ${INSTALL_CONFIG_FILES.map(shellQuote).join(' ')}; do if [ -f "$cr_f" ]; then echo "config=$cr_f ${sha('"$cr_f"')}"; fi; done`,
     `if [ -f ${DEPENDENCIES_MARKER} ]; then echo "installed=$(head -c 64 ${DEPENDENCIES_MARKER})"; fi`,
+    // Only while that process is still the save (its command line holds the save's text), never a reused pid.
+    `cr_p=$(head -c 16 ${SAVE_PID_FILE} 2>/dev/null); if [ -n "$cr_p" ] && grep -qa '${SAVE_SIGNATURE}' "/proc/$cr_p/cmdline" 2>/dev/null; then echo "saving=$cr_p"; fi`,
     `if [ -f package.json ]; then echo '${PACKAGE_JSON_SECTION}'; head -c ${PACKAGE_JSON_MAX_BYTES} package.json; fi`,
     'true',
   ].join('\n');
@@ -74,6 +83,7 @@ export function parseDependencyProbe(stdout: string): SandboxDependencyFacts {
       if (name === 'lockfile') facts.lockfile = { name: file[1]!, sha256: file[2]! };
       else facts.configFiles[file[1]!] = file[2]!;
     } else if (name === 'installed' && /^[0-9a-f]{64}$/.test(value)) facts.installedKey = value;
+    else if (name === 'saving' && /^[1-9]\d{0,9}$/.test(value)) facts.savingPid = Number(value);
   }
   return facts;
 }

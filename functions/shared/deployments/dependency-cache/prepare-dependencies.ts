@@ -90,6 +90,10 @@ export async function prepareDependencies(context: DependencyContext): Promise<P
     ...(entry ? { entry } : {}),
   });
   const base = { ...(lockfile ? { lockfile } : {}) };
+  // An earlier deployment's save still packing node_modules must not see them change under it.
+  if (facts.savingPid && decision.action !== 'keep') {
+    await sandbox.run(`kill -TERM -- -${facts.savingPid} 2>/dev/null; true`, { timeoutMs: LOG_LINE_TIMEOUT_MS });
+  }
   switch (decision.action) {
     case 'keep': {
       const message = `dependencies kept from the previous deployment (${lockfile} unchanged, key ${short(decision.key)}): install skipped`;

@@ -243,6 +243,35 @@ describe('startApp with the dependency cache', () => {
     expect((await ports.deployments.get(deploymentId))!.dependencies).toMatchObject({ source: 'installed', cache: 'miss' });
   });
 
+  it("stops an earlier deployment's save still running before it changes node_modules, and leaves it running when it keeps them", async () => {
+    // Prepare
+    const ports = createFakePorts();
+    const previous = await deploymentIn(ports, 'RUNNING', { files: projectFiles(), overrides: { plan: NPM_CI } });
+    const key = await installedOnce(ports);
+    await ports.deployments.update(previous.deployment.deploymentId, { dependencies: { key, source: 'installed', cache: 'miss', message: '' } });
+    const redeploy = (files: StagedFile[]) =>
+      starting(ports, { files, overrides: { reusedFrom: { deploymentId: previous.deployment.deploymentId, sandboxId: previous.sandbox!.sandboxId } } });
+    const save = (sandbox: NonNullable<Awaited<ReturnType<typeof redeploy>>['sandbox']>) => {
+      sandbox.writeFile(`${APP_DIR}/${DEPENDENCIES_MARKER}`, key);
+      return sandbox.startProcess({ command: `bash -c '... ${SAVE}'`, env: {} });
+    };
+    const changed = await redeploy(projectFiles('{"lockfileVersion":3,"packages":{}}'));
+    const unchanged = await redeploy(projectFiles());
+    const changedSave = save(changed.sandbox!);
+    const unchangedSave = save(unchanged.sandbox!);
+    ports.journal.clear();
+
+    // Act
+    await startApp(ports.dependencies, changed.deploymentId, OPTIONS);
+    await startApp(ports.dependencies, unchanged.deploymentId, OPTIONS);
+
+    // Assert
+    expect(stepsOf(ports, changed.sandbox!.sandboxId).slice(0, 3)).toEqual(['probe', `kill -TERM -- -${changedSave.pid} 2>/dev/null; true`, 'install']);
+    expect(changedSave.running).toBe(false);
+    expect(stepsOf(ports, unchanged.sandbox!.sandboxId)).toEqual(['probe', 'log line', 'start']);
+    expect(unchangedSave.running).toBe(true);
+  });
+
   it('installs without caching, saying why, when package.json runs a script at install time', async () => {
     // Prepare
     const ports = createFakePorts();
