@@ -80,6 +80,8 @@ try {
     const redeploy: number[] = [];
     const startSteps = { first: [] as number[], second: [] as number[], redeploy: [] as number[] };
     const saves: number[] = [];
+    const installs: number[] = [];
+    const restores: number[] = [];
     let archiveBytes = 0;
     for (let run = 0; run < runs; run++) {
       const userId = `bench-cache-${name}-${run}-${Date.now()}`;
@@ -90,6 +92,8 @@ try {
       const hit = await deployAndWait(headers, { projectId: `${name}-second`, files });
       if (hit.deployment.dependencies?.source !== 'cache') throw new Error(`the second deploy was not restored from cache: ${JSON.stringify(hit.deployment.dependencies)}`);
       archiveBytes = hit.deployment.dependencies.archive?.bytes ?? 0;
+      installs.push(fresh.deployment.dependencies.durationMs ?? 0);
+      restores.push(hit.deployment.dependencies.durationMs ?? 0);
       const kept = await deployAndWait(headers, { projectId: `${name}-second`, files, reuse: true });
       if (kept.deployment.dependencies?.source !== 'kept-from-previous-deployment') throw new Error(`the redeploy did not keep node_modules: ${JSON.stringify(kept.deployment.dependencies)}`);
       if (kept.deployment.sandboxId !== hit.deployment.sandboxId) throw new Error('the redeploy did not reuse the sandbox');
@@ -112,13 +116,15 @@ try {
       redeployOverFresh: Number((median(redeploy) / median(first)).toFixed(3)),
       startStepMs: { first: Math.round(median(startSteps.first)), second: Math.round(median(startSteps.second)), redeploy: Math.round(median(startSteps.redeploy)) },
       saveAfterRunningMs: Math.round(median(saves)),
+      installMs: Math.round(median(installs)),
+      restoreMs: Math.round(median(restores)),
       archiveBytes,
     };
     results[name] = figures;
     const list = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
     console.log(`${name}:`);
     console.log(`  first deploy (npm registry install, then saved in the background): ${list(first)} ms; median ${figures.firstMs} ms (start step ${figures.startStepMs.first} ms)`);
-    console.log(`  archive saved ${figures.saveAfterRunningMs} ms after RUNNING (median), ${(archiveBytes / 1024 / 1024).toFixed(1)} MiB`);
+    console.log(`  install ${figures.installMs} ms, restore ${figures.restoreMs} ms (medians); archive ${(archiveBytes / 1024 / 1024).toFixed(1)} MiB, saved ${figures.saveAfterRunningMs} ms after RUNNING`);
     console.log(`  second deploy, new sandbox (cache hit):  ${list(second)} ms; median ${figures.secondMs} ms (start step ${figures.startStepMs.second} ms)`);
     console.log(`  redeploy into the live sandbox (kept):   ${list(redeploy)} ms; median ${figures.redeployMs} ms (start step ${figures.startStepMs.redeploy} ms)`);
     console.log(`  second ÷ first:    ${figures.secondOverFirst.toFixed(2)} (goal ≤ ${GOALS.secondOverFirst})`);

@@ -55,7 +55,7 @@ export interface DependencyContext {
 export interface PreparedDependencies {
   /** False when the dependencies are in place (restored or kept): the install is skipped. */
   installNeeded: boolean;
-  /** What the record and the logs say (after the install, if one is needed). */
+  /** What the record and the logs say (the start step adds the install's duration). */
   outcome: DependencyOutcome;
   /** A line for the install log before the install runs, when it does. */
   logLine?: string;

@@ -97,7 +97,9 @@ export async function startApp(
     };
     cached = { context, prepared: await prepareDependencies(context) };
     if (cached.prepared.installNeeded) {
+      const installStarted = Date.now();
       await run.toCompletion('install', plan.install.command, INSTALL_LOG, options.installTimeoutMs, cached.prepared.logLine);
+      cached.prepared.outcome = { ...cached.prepared.outcome, durationMs: Date.now() - installStarted };
     }
   }
   if (plan.build) await run.toCompletion('build', plan.build.command, BUILD_LOG, options.buildTimeoutMs);

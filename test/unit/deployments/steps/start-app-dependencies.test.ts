@@ -284,6 +284,7 @@ describe('startApp with the dependency cache', () => {
     // Assert
     expect(stepsOf(ports, sandbox!.sandboxId)).toEqual(['probe', 'install', 'start']);
     expect((await ports.deployments.get(deploymentId))!.dependencies).toEqual({
+      durationMs: expect.any(Number),
       key: null,
       lockfile: 'package-lock.json',
       source: 'installed',
