@@ -145,10 +145,10 @@ async function restore(
         };
       }
       failure = /could not be restored from cache \((.*)\): installing them/.exec(result.stdout)?.[1] ?? `the restore ended with exit code ${result.exitCode}`;
-      // Ended early (a deadline): what it unpacked must not confuse the install.
-      if (result.exitCode !== RESTORE_FAILED_EXIT) await sandbox.run('rm -rf node_modules', { cwd: APP_DIR, timeoutMs: 60_000 });
+      if (result.exitCode !== RESTORE_FAILED_EXIT) await removeNodeModules(sandbox);
     } catch (error) {
       failure = `the restore failed: ${(error as Error).message}`;
+      await removeNodeModules(sandbox);
     }
   }
   const fallback = `the cached dependencies could not be restored (${failure}): installing them (key ${short(key)}), then saving them to the cache again`;
@@ -187,6 +187,15 @@ async function probeSandbox(sandbox: SandboxHandle, lockfiles: readonly string[]
   if (lockfiles.length === 0) return parseDependencyProbe('');
   const probe = await sandbox.run(dependencyProbeScript(lockfiles), { cwd: APP_DIR, timeoutMs: PROBE_TIMEOUT_MS });
   return parseDependencyProbe(probe.exitCode === 0 ? probe.stdout : '');
+}
+
+/** After a restore that ended early (a deadline): what it unpacked must not confuse the install. */
+async function removeNodeModules(sandbox: SandboxHandle): Promise<void> {
+  try {
+    await sandbox.run('rm -rf node_modules', { cwd: APP_DIR, timeoutMs: 60_000 });
+  } catch {
+    // The install that follows meets the same sandbox, and says what is wrong with it.
+  }
 }
 
 /** One timestamped line in the install log. */

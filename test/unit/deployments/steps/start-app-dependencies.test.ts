@@ -7,6 +7,7 @@ import type { BuildPlan } from '../../../../functions/shared/deployments/build-p
 import type { StagedFile } from '../../../../functions/shared/deployments/ports.ts';
 import { startApp, type StartAppOptions } from '../../../../functions/shared/deployments/steps/start-app.ts';
 import type { BackgroundOptions, RunOptions } from '../../../../functions/shared/sandbox/sandbox-provider.ts';
+import { SandboxTimeoutError } from '../../../../functions/shared/sandbox/errors.ts';
 import { deploymentIn, nodePlan, type DeploymentInOptions } from '../../../support/fakes/deployment-builders.ts';
 import { createFakePorts, type FakePorts } from '../../../support/fakes/fake-ports.ts';
 
@@ -165,6 +166,25 @@ describe('startApp with the dependency cache', () => {
     expect(record.status).toBe('CHECKING_HEALTH');
     expect(record.dependencies).toMatchObject({ source: 'installed', cache: 'unreadable', saving: true });
     expect(record.dependencies!.message).toContain('the cached dependencies could not be restored (the archive could not be downloaded or unpacked): installing them');
+  });
+
+  it('removes what a restore cut short by its deadline unpacked, then installs', async () => {
+    // Prepare
+    const ports = createFakePorts();
+    await installedOnce(ports);
+    const { deploymentId, sandbox } = await starting(ports);
+    sandbox!.onRun(RESTORE, () => {
+      throw new SandboxTimeoutError('the command did not finish within 180 s');
+    });
+    ports.journal.clear();
+
+    // Act
+    await startApp(ports.dependencies, deploymentId, OPTIONS);
+
+    // Assert
+    expect(stepsOf(ports, sandbox!.sandboxId)).toEqual(['probe', 'restore', 'rm -rf node_modules', 'install', 'start', 'save']);
+    expect((await ports.deployments.get(deploymentId))!.dependencies).toMatchObject({ source: 'installed', cache: 'unreadable' });
+    expect((await ports.deployments.get(deploymentId))!.dependencies!.message).toContain('(the restore failed: the command did not finish within 180 s)');
   });
 
   it('installs as without a cache when the cache cannot be read, and still reaches CHECKING_HEALTH', async () => {
