@@ -9,17 +9,21 @@
  * Figures: second ÷ first (goal ≤ 0.4) and redeploy ÷ fresh (goal ≤ 0.2), medians of the runs,
  * each time from POST /deployments to RUNNING. The last line is `BENCH {...}` for an aggregator.
  *
- *   npm run bench:cache [-- --runs 3 --apps express-yarn,nest]
+ * Apps: Express (yarn), Nest (npm, with a build), and with-lockfile (one npm dependency, the
+ * app of bench:redeploy with a lockfile).
+ *
+ *   npm run bench:cache [-- --runs 3 --apps express-yarn,nest,with-lockfile]
  */
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dependencyCacheObjectKey } from '../../functions/shared/adapters/s3-dependency-cache.ts';
 import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
-import { corpusApp, corpusFiles } from '../support/app-corpus.ts';
+import { CORPUS, corpusApp, corpusFiles } from '../support/app-corpus.ts';
+import { projectFiles } from '../support/project-files.ts';
 import { median } from './statistics.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, apps: { type: 'string', default: 'express-yarn,nest' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, apps: { type: 'string', default: 'express-yarn,nest,with-lockfile' } } });
 const runs = Number(values.runs);
 const apps = values.apps!.split(',');
 const GOALS = { secondOverFirst: 0.4, redeployOverFresh: 0.2 };
@@ -74,7 +78,8 @@ async function savedAfter(userId: string, key: string, runningAt: number): Promi
 const results: Record<string, any> = {};
 try {
   for (const name of apps) {
-    const files = await corpusFiles(corpusApp(name));
+    // A corpus app (test/fixtures/apps/real), or one of the small fixtures (with-lockfile: one npm dependency, locked).
+    const files = CORPUS.some((app) => app.name === name) ? await corpusFiles(corpusApp(name)) : await projectFiles(name);
     const first: number[] = [];
     const second: number[] = [];
     const redeploy: number[] = [];
