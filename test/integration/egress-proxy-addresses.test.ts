@@ -9,11 +9,21 @@ import { EgressProxy } from '../../infra/local/sandbox-host/bubblewrap/egress-pr
 
 let target: HttpServer;
 let targetPort: number;
+/** Requests the target saw end before their body did. */
+const abortedAtTarget: string[] = [];
 let listener: Server;
 let proxyPort: number;
 
 beforeAll(async () => {
-  target = createHttpServer((request, response) => response.end(`served ${request.method} ${request.url} for ${request.headers.host}`));
+  target = createHttpServer((request, response) => {
+    if (request.method === 'PUT') {
+      request.on('aborted', () => abortedAtTarget.push(request.url ?? ''));
+      request.on('end', () => response.end('stored'));
+      request.resume();
+      return;
+    }
+    response.end(`served ${request.method} ${request.url} for ${request.headers.host}`);
+  });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   targetPort = (target.address() as AddressInfo).port;
   const proxy = new EgressProxy([`s3.coderunner.test:${targetPort}=127.0.0.1`]);
@@ -73,6 +83,23 @@ describe('egress allow-list entries with an address', () => {
       const answer = await throughProxy(`GET http://${target}/ HTTP/1.1\r\nHost: ${target}\r\nConnection: close\r\n\r\n`);
       expect(answer, target).toMatch(/^HTTP\/1.1 403/);
     }
+  });
+
+  it('ends the upstream request when the sandbox goes away in the middle of an upload', async () => {
+    // Prepare
+    const socket = connect(proxyPort, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+
+    // Act
+    socket.write(`PUT http://s3.coderunner.test:${targetPort}/upload-cut-short HTTP/1.1\r\nHost: s3.coderunner.test:${targetPort}\r\nContent-Length: 100000\r\n\r\n${'x'.repeat(1000)}`);
+    while (!abortedAtTarget.length) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Killed mid-upload, once the request reached the target.
+      if (!socket.destroyed) socket.destroy();
+    }
+
+    // Assert
+    expect(abortedAtTarget).toEqual(['/upload-cut-short']);
   });
 
   it('rejects malformed entries', () => {

@@ -5,6 +5,7 @@
 import { PutObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,31 @@ describe('the presigned-URL gate in front of s3rver', () => {
     expect(await forged.text()).toContain('the signature does not match');
     expect(unsigned.status).toBe(403);
     expect(gate.decisions().slice(-2).map((decision) => decision.status)).toEqual([403, 403]);
+  });
+
+  it('ends its request to s3rver when the client goes away mid-upload, so that both still close', async () => {
+    // Prepare
+    const ownDirectory = await mkdtemp(join(tmpdir(), 'coderunner-gate-cut-'));
+    const ownS3 = await startLocalS3({ directory: ownDirectory, buckets: [BUCKET] });
+    const ownGate = await startS3PresignedGate({ upstream: ownS3.endpoint, credentials: CREDENTIALS, pathPrefixes: [`/${BUCKET}/dependency-cache/`] });
+    const client = new S3Client({ region: 'us-east-1', forcePathStyle: true, credentials: CREDENTIALS, requestChecksumCalculation: 'WHEN_REQUIRED', endpoint: ownGate.endpoint });
+    const put = new URL(await getSignedUrl(client, new PutObjectCommand({ Bucket: BUCKET, Key: OWN }), { expiresIn: 300 }));
+    client.destroy();
+
+    // Act: half of the declared body, then the client is gone.
+    const upload = httpRequest({ host: '127.0.0.1', port: put.port, method: 'PUT', path: `${put.pathname}${put.search}`, headers: { 'content-length': 1_000_000 } });
+    upload.on('error', () => undefined);
+    upload.write(Buffer.alloc(500_000));
+    while (ownGate.inFlight() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    upload.destroy();
+    while (ownGate.inFlight() > 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await ownGate.close();
+    await ownS3.close();
+    await rm(ownDirectory, { recursive: true, force: true });
+
+    // Assert: nothing is left waiting (a request left hanging at s3rver would keep its close waiting).
+    expect(ownGate.inFlight()).toBe(0);
+    expect(ownGate.decisions().map((decision) => decision.status)).not.toContain(200);
   });
 
   it('refuses a validly signed URL outside its prefixes, and methods other than GET, HEAD and PUT', async () => {

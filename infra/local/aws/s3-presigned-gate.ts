@@ -32,6 +32,8 @@ export interface S3PresignedGate {
   port: number;
   /** Every request the gate answered, in order (tests look at what sandboxes asked). */
   decisions(): readonly GateDecision[];
+  /** Requests to s3rver under way. */
+  inFlight(): number;
   close(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ const MAX_DECISIONS = 10_000;
 export async function startS3PresignedGate(options: S3PresignedGateOptions): Promise<S3PresignedGate> {
   const upstream = new URL(options.upstream);
   const decisions: GateDecision[] = [];
+  const inFlight = new Set<ReturnType<typeof httpRequest>>();
   const record = (decision: GateDecision) => {
     if (decisions.length >= MAX_DECISIONS) decisions.shift();
     decisions.push(decision);
@@ -57,6 +60,13 @@ export async function startS3PresignedGate(options: S3PresignedGateOptions): Pro
     }
     const headers = Object.fromEntries(Object.entries(request.headers).filter(([name]) => !HOP_BY_HOP.has(name)));
     const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method, path: url, headers: { ...headers, host: upstream.host } });
+    inFlight.add(forwarded);
+    forwarded.on('close', () => inFlight.delete(forwarded));
+    // A client gone mid-request (a sandbox killed during its upload) ends the request to s3rver,
+    // which would otherwise wait for the rest of the body (and s3rver's close for it).
+    response.on('close', () => {
+      if (!response.writableFinished) forwarded.destroy();
+    });
     forwarded.on('response', (answer) => {
       record({ method, path, status: answer.statusCode ?? 502 });
       response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -82,8 +92,10 @@ export async function startS3PresignedGate(options: S3PresignedGateOptions): Pro
     endpoint: `http://127.0.0.1:${port}`,
     port,
     decisions: () => decisions,
+    inFlight: () => inFlight.size,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const request of inFlight) request.destroy();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

@@ -100,6 +100,12 @@ export class EgressProxy {
       answer.pipe(response);
     });
     upstream.on('error', (error) => (response.headersSent ? response.destroy() : deny(response, 502, `cannot reach ${url.host}: ${error.message}`)));
+    upstream.on('timeout', () => upstream.destroy(new Error('timed out')));
+    // The sandbox went away mid-request (killed during an upload): the upstream request ends too,
+    // or it would wait for the rest of the body forever.
+    response.on('close', () => {
+      if (!response.writableFinished) upstream.destroy();
+    });
     request.pipe(upstream);
   }
 }
