@@ -43,7 +43,19 @@ interface Deployed {
   ms: number;
   /** STARTING -> CHECKING_HEALTH: the start step (install or restore, build, start). */
   startStepMs: number;
+  /** Milliseconds in each saga step, from the status timestamps. */
+  phases: Record<'create' | 'upload' | 'start' | 'health', number>;
   deployment: any;
+}
+
+function phasesOf(timestamps: Record<string, string>): Deployed['phases'] {
+  const at = (status: string) => Date.parse(timestamps[status]!);
+  return {
+    create: at('UPLOADING') - at('PENDING'),
+    upload: at('STARTING') - at('UPLOADING'),
+    start: at('CHECKING_HEALTH') - at('STARTING'),
+    health: at('RUNNING') - at('CHECKING_HEALTH'),
+  };
 }
 
 async function deployAndWait(headers: Record<string, string>, body: unknown): Promise<Deployed> {
@@ -55,7 +67,7 @@ async function deployAndWait(headers: Record<string, string>, body: unknown): Pr
     const deployment = (await (await fetch(`${stack.apiUrl}/deployments/${accepted.deploymentId}`, { headers })).json()) as any;
     if (deployment.status === 'RUNNING') {
       const { STARTING, CHECKING_HEALTH } = deployment.timestamps;
-      return { ms: performance.now() - started, startStepMs: Date.parse(CHECKING_HEALTH) - Date.parse(STARTING), deployment };
+      return { ms: performance.now() - started, startStepMs: Date.parse(CHECKING_HEALTH) - Date.parse(STARTING), phases: phasesOf(deployment.timestamps), deployment };
     }
     if (deployment.status === 'FAILED') throw new Error(`${accepted.deploymentId} failed: ${JSON.stringify(deployment.error)}`);
     await sleep(50);
@@ -84,6 +96,7 @@ try {
     const second: number[] = [];
     const redeploy: number[] = [];
     const startSteps = { first: [] as number[], second: [] as number[], redeploy: [] as number[] };
+    const phases = { first: [] as Deployed['phases'][], second: [] as Deployed['phases'][], redeploy: [] as Deployed['phases'][] };
     const saves: number[] = [];
     const installs: number[] = [];
     const restores: number[] = [];
@@ -108,6 +121,9 @@ try {
       startSteps.first.push(fresh.startStepMs);
       startSteps.second.push(hit.startStepMs);
       startSteps.redeploy.push(kept.startStepMs);
+      phases.first.push(fresh.phases);
+      phases.second.push(hit.phases);
+      phases.redeploy.push(kept.phases);
       for (const deployment of [fresh.deployment, kept.deployment]) {
         await fetch(`${stack.apiUrl}/deployments/${deployment.deploymentId}`, { method: 'DELETE', headers });
       }
@@ -124,6 +140,12 @@ try {
       installMs: Math.round(median(installs)),
       restoreMs: Math.round(median(restores)),
       archiveBytes,
+      phasesMs: Object.fromEntries(
+        Object.entries(phases).map(([which, list]) => [
+          which,
+          Object.fromEntries((['create', 'upload', 'start', 'health'] as const).map((phase) => [phase, Math.round(median(list.map((entry) => entry[phase])))])),
+        ]),
+      ),
     };
     results[name] = figures;
     const list = (values: number[]) => values.map((ms) => ms.toFixed(0)).join(', ');
@@ -132,6 +154,9 @@ try {
     console.log(`  install ${figures.installMs} ms, restore ${figures.restoreMs} ms (medians); archive ${(archiveBytes / 1024 / 1024).toFixed(1)} MiB, saved ${figures.saveAfterRunningMs} ms after RUNNING`);
     console.log(`  second deploy, new sandbox (cache hit):  ${list(second)} ms; median ${figures.secondMs} ms (start step ${figures.startStepMs.second} ms)`);
     console.log(`  redeploy into the live sandbox (kept):   ${list(redeploy)} ms; median ${figures.redeployMs} ms (start step ${figures.startStepMs.redeploy} ms)`);
+    for (const [which, steps] of Object.entries(figures.phasesMs)) {
+      console.log(`  ${which.padEnd(8)} by step (medians): ${Object.entries(steps).map(([phase, ms]) => `${phase} ${ms} ms`).join(', ')}`);
+    }
     console.log(`  second ÷ first:    ${figures.secondOverFirst.toFixed(2)} (goal ≤ ${GOALS.secondOverFirst})`);
     console.log(`  redeploy ÷ fresh:  ${figures.redeployOverFresh.toFixed(2)} (goal ≤ ${GOALS.redeployOverFresh})`);
   }
