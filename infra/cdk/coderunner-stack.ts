@@ -25,6 +25,7 @@ import type { Construct } from 'constructs';
 import { DEPLOYMENTS_TABLE_KEYS } from '../../functions/shared/adapters/deployments-table-keys.ts';
 import { STAGING_KEY_PREFIX } from '../../functions/shared/adapters/s3-file-staging.ts';
 import { BLOB_KEY_PREFIX } from '../../functions/shared/adapters/s3-blob-store.ts';
+import { DEPENDENCY_CACHE_PREFIX } from '../../functions/shared/adapters/s3-dependency-cache.ts';
 import { DEFAULT_UPLOAD_SETTINGS } from '../../functions/shared/deployments/manifest/manifest-limits.ts';
 import { SAVED_LOGS_PREFIX } from '../../functions/shared/adapters/s3-log-archive.ts';
 import { DEFAULT_QUOTA_LIMITS, type QuotaLimits } from '../../functions/shared/deployments/quotas/quota-limits.ts';
@@ -48,6 +49,8 @@ import { WEBHOOK_SECRETS_KEY } from '../../functions/shared/adapters/dynamodb-we
 
 /** How long the logs of an ended deployment stay readable. */
 const SAVED_LOGS_RETENTION_DAYS = 14;
+/** Days a dependency cache entry lives after its save. */
+const DEPENDENCY_CACHE_RETENTION_DAYS = 14;
 import { AlarmNotifications } from './alarm-notifications.ts';
 import { DeploymentStateMachine } from './deployment-state-machine.ts';
 import { jwtIssuerParameter } from './jwt-issuer.ts';
@@ -242,6 +245,9 @@ export class CodeRunnerStack extends Stack {
         // Content-addressed blobs, reused by later deployments; the index stops offering a chunk a
         // day before this deletes it.
         { id: 'expire-blobs', prefix: BLOB_KEY_PREFIX, expiration: Duration.days(DEFAULT_UPLOAD_SETTINGS.blobRetentionDays + 1) },
+        // Archives of installed dependencies, per owner and key: an entry lives two weeks after
+        // its save (a hit does not extend it); the next install of that key saves it again.
+        { id: 'expire-dependency-cache', prefix: DEPENDENCY_CACHE_PREFIX, expiration: Duration.days(DEPENDENCY_CACHE_RETENTION_DAYS) },
         { id: 'abort-incomplete-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
       serverAccessLogsBucket: this.stagingAccessLogs,
@@ -463,6 +469,17 @@ export class CodeRunnerStack extends Stack {
         fn.role!,
         blobObjects,
         `Blobs are keyed by owner and content (${BLOB_KEY_PREFIX}<owner hash>/...), known only at run time; the wildcard stays within the blob prefix of this one bucket, and the code derives the owner from the caller's token.`,
+      );
+    }
+    if (access.dependencyCache) {
+      const entries = this.stagingBucket.arnForObjects(`${DEPENDENCY_CACHE_PREFIX}*`);
+      allow(['s3:GetObject', 's3:PutObject'], [entries]);
+      // So that a HEAD of a missing entry answers 404 rather than 403.
+      allow(['s3:ListBucket'], [this.stagingBucket.bucketArn], { StringLike: { 's3:prefix': [`${DEPENDENCY_CACHE_PREFIX}*`] } });
+      acknowledgeWildcardResource(
+        fn.role!,
+        entries,
+        `Dependency cache entries are keyed by owner and cache key (${DEPENDENCY_CACHE_PREFIX}<owner hash>/<key>.tar.zst), known only at run time; the wildcard stays within the cache prefix of this one bucket, and the code derives the owner from the deployment's record.`,
       );
     }
     const savedLogs = new Set(access.savedLogs);

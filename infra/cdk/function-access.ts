@@ -35,6 +35,11 @@ export interface FunctionAccess {
    * chunks (CopyObject from the staged part) and the index.
    */
   blobs?: readonly ('put' | 'get')[];
+  /**
+   * The owner's dependency cache (S3DependencyCache): HEAD of an entry, and presigned GET and PUT
+   * URLs that the sandbox uses (a presigned request acts with this role's permissions).
+   */
+  dependencyCache?: boolean;
   /** Powertools idempotency records (POST /deployments with an Idempotency-Key). */
   idempotencyRecords?: boolean;
   /** Starts the deployment saga (SfnWorkflows.start). */
@@ -116,7 +121,8 @@ export const FUNCTION_ACCESS: Record<HandlerName, FunctionAccess> = {
   create: { deploymentItems: READ_PUT_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
   // A manifest deployment's batch streams chunk ranges of the owner's blobs.
   uploadBatch: { deploymentItems: READ_UPDATE, staging: ['get'], blobs: ['get'], sandboxes: true },
-  start: { deploymentItems: READ_UPDATE, staging: ['get'], sandboxes: true, publishesEvents: true },
+  // The dependency cache: looks an entry up and signs the sandbox's GET (restore) and PUT (save).
+  start: { deploymentItems: READ_UPDATE, staging: ['get'], dependencyCache: true, sandboxes: true, publishesEvents: true },
   health: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], sandboxes: true, quotas: 'write', publishesEvents: true },
   kill: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },
   executionStatusChange: { deploymentItems: READ_UPDATE, staging: ['deleteAll'], savedLogs: ['put'], sandboxes: true, quotas: 'write', publishesEvents: true },

@@ -23,6 +23,9 @@ import { HANDLERS, ROUTES, type HandlerName } from '../cdk/handlers.ts';
 import { routeAgentSphereToLocalHost } from './agentsphere-routing.ts';
 import { createTableInput, ensureTable, startLocalDynamoDb } from './aws/local-dynamodb.ts';
 import { startLocalS3, type CreatedObject } from './aws/local-s3.ts';
+import { startS3PresignedGate, type GateDecision } from './aws/s3-presigned-gate.ts';
+import { DEFAULT_EGRESS_ALLOW_LIST } from './sandbox-host/bubblewrap/egress-proxy.ts';
+import { DEPENDENCY_CACHE_PREFIX } from '../../functions/shared/adapters/s3-dependency-cache.ts';
 import { startLocalSecretsManager } from './aws/local-secrets-manager.ts';
 import { startLocalEventBridge, type BusEvent, type LocalEventBridge } from './aws/local-eventbridge.ts';
 import { createLocalJwtAuthority } from './http-api/local-jwt.ts';
@@ -45,6 +48,13 @@ export const API_KEY_SECRET_NAME = 'coderunner/agentsphere-api-key';
 const TABLE_NAMES = { deployments: 'coderunner-deployments', idempotency: 'coderunner-idempotency', webhookSecrets: 'coderunner-webhook-secrets' };
 const STAGING_BUCKET = 'coderunner-staging';
 const EVENT_BUS_NAME = 'coderunner-events';
+/** s3rver only accepts its own key pair; the gate checks presigned URLs with it. */
+const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+/**
+ * The local S3 (its presigned-URL gate) as sandboxes name it. Not a loopback name: a sandbox's
+ * own loopback is not the host's, and its no_proxy sends loopback names past the egress proxy.
+ */
+export const SANDBOX_S3_HOST = 's3.coderunner.test';
 /** App URLs are `http://<port>-<sandbox>.agentsphere.localhost:<host port>/`: loopback by name. */
 export const LOCAL_SANDBOX_DOMAIN = 'agentsphere.localhost';
 const STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:coderunner-deployments`;
@@ -82,7 +92,7 @@ export interface LocalStackOptions {
   externalSandboxHost?: { url: string; apiKey: string; operatorKey?: string; domain?: string };
   /** How the in-process sandbox host isolates sandboxes (default `bubblewrap`). */
   isolation?: IsolationMode;
-  /** `host:port` pairs sandboxes may reach (default: the npm registry). */
+  /** `host:port` pairs sandboxes may reach (default: the npm registry); the local S3 gate is always added. */
   egressAllowList?: readonly string[];
   /** The key the operator endpoint (and the in-process sandbox host's `/_host/*`) requires; random by default. */
   operatorKey?: string;
@@ -115,8 +125,12 @@ export interface LocalStack {
   resetCounters(): void;
   /** Objects written to the local S3 since start (tests count uploads at the server). */
   s3CreatedObjects(): readonly CreatedObject[];
-  /** The staging bucket's name and the local S3 endpoint (tests look at what is left). */
-  s3: { endpoint: string; bucket: string };
+  /**
+   * The staging bucket's name and the local S3 endpoint (tests look at what is left); the
+   * endpoint as sandboxes reach it (the presigned-URL gate, by the name their egress proxy
+   * allows), and what the gate answered them.
+   */
+  s3: { endpoint: string; bucket: string; sandboxEndpoint: string; gateDecisions(): readonly GateDecision[] };
   /** A URL a person can open for a port of a sandbox (the local host's loopback proxy, or the cloud URL). */
   browserUrl(sandboxId: string, port: number): Promise<string>;
   stop(): Promise<void>;
@@ -134,13 +148,21 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   try {
     const synthesized = options.synthesized ?? (await loadSynthesizedStack());
     const operatorKey = options.operatorKey ?? `op_local_${randomBytes(16).toString('hex')}`;
-    const sandboxes = await startSandboxes(options, dataDir, operatorKey, stops);
+    // S3 first: sandboxes reach it (through its gate) by a name their egress proxy allows.
+    const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [STAGING_BUCKET] });
+    stops.push(() => s3.close());
+    const s3Gate = await startS3PresignedGate({
+      upstream: s3.endpoint,
+      credentials: LOCAL_S3_CREDENTIALS,
+      pathPrefixes: [`/${STAGING_BUCKET}/${DEPENDENCY_CACHE_PREFIX}`],
+    });
+    stops.push(() => s3Gate.close());
+    const sandboxS3 = { host: SANDBOX_S3_HOST, port: s3Gate.port };
+    const sandboxes = await startSandboxes(options, dataDir, operatorKey, stops, sandboxS3);
     let handlers: Record<HandlerName, LocalLambdaHandler>;
 
     const dynamoDb = await startLocalDynamoDb(options.persist ? { directory: join(dataDir, 'dynamodb') } : {});
     stops.push(() => dynamoDb.close());
-    const s3 = await startLocalS3({ directory: join(dataDir, 's3'), buckets: [STAGING_BUCKET] });
-    stops.push(() => s3.close());
     const secrets = await startLocalSecretsManager({ [API_KEY_SECRET_NAME]: sandboxes.apiKey });
     stops.push(() => secrets.close());
 
@@ -167,8 +189,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     Object.assign(process.env, {
       AWS_REGION: LOCAL_REGION,
       // s3rver only accepts its own key pair; the other stand-ins accept any.
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      AWS_ACCESS_KEY_ID: LOCAL_S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_S3_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.endpoint,
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
@@ -185,6 +207,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       AGENTSPHERE_API_KEY_SECRET: API_KEY_SECRET_NAME,
       AGENTSPHERE_DOMAIN: sandboxes.domain,
       ...(sandboxes.appUrlScheme ? { SANDBOX_APP_URL_SCHEME: sandboxes.appUrlScheme } : {}),
+      // The URLs sandboxes move dependency archives with name the gate, as their proxy knows it.
+      ...(sandboxes.host ? { SANDBOX_S3_ENDPOINT_URL: `http://${sandboxS3.host}:${sandboxS3.port}` } : {}),
       ...options.environment,
     });
     const { template, logicalIds } = synthesized;
@@ -279,7 +303,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       operatorKey,
       sweep,
       s3CreatedObjects: () => s3.createdObjects(),
-      s3: { endpoint: s3.endpoint, bucket: STAGING_BUCKET },
+      s3: { endpoint: s3.endpoint, bucket: STAGING_BUCKET, sandboxEndpoint: `http://${sandboxS3.host}:${sandboxS3.port}`, gateDecisions: () => s3Gate.decisions() },
       browserUrl: sandboxes.browserUrl,
       stop,
     };
@@ -299,7 +323,13 @@ interface Sandboxes {
   browserUrl(sandboxId: string, port: number): Promise<string>;
 }
 
-async function startSandboxes(options: LocalStackOptions, dataDir: string, operatorKey: string, stops: (() => Promise<void> | void)[]): Promise<Sandboxes> {
+async function startSandboxes(
+  options: LocalStackOptions,
+  dataDir: string,
+  operatorKey: string,
+  stops: (() => Promise<void> | void)[],
+  sandboxS3: { host: string; port: number },
+): Promise<Sandboxes> {
   if (options.externalSandboxHost) {
     const { url, apiKey, domain = LOCAL_SANDBOX_DOMAIN, operatorKey: hostOperatorKey } = options.externalSandboxHost;
     stops.push(routeAgentSphereToLocalHost({ hostUrl: url, domain }));
@@ -324,7 +354,8 @@ async function startSandboxes(options: LocalStackOptions, dataDir: string, opera
     domain: LOCAL_SANDBOX_DOMAIN,
     operatorKey,
     ...(options.isolation ? { isolation: options.isolation } : {}),
-    ...(options.egressAllowList ? { egressAllowList: options.egressAllowList } : {}),
+    // Exactly the local S3 gate besides the rest: the name its presigned URLs carry, at loopback.
+    egressAllowList: [...(options.egressAllowList ?? DEFAULT_EGRESS_ALLOW_LIST), `${sandboxS3.host}:${sandboxS3.port}=127.0.0.1`],
   });
   // Kill every sandbox before anything else stops (stops run in reverse order).
   stops.push(() => host.close());

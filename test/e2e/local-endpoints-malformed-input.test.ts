@@ -2,6 +2,10 @@
  * The local stand-ins answer malformed input with a 4xx and keep serving; the operator endpoints
  * refuse requests without the stack's operator key.
  */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStackFixture, type StackFixture } from '../support/local-stack-fixture.ts';
 
@@ -94,5 +98,47 @@ describe("the sandbox host's operator API", () => {
     expect(broken.status).toBe(400);
     expect(wrongType.status).toBe(400);
     expect(health.status).toBe(200);
+  });
+});
+
+describe("the local S3's gate for sandboxes", () => {
+  /** A request to the gate at its loopback address, with the Host header sandboxes send. */
+  function toGate(target: string): Promise<number> {
+    const named = new URL(fixture.stack.s3.sandboxEndpoint);
+    return new Promise((resolve, reject) => {
+      const request = httpRequest({ host: '127.0.0.1', port: Number(named.port), path: target, headers: { host: named.host } }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  function rawToGate(bytes: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(fixture.stack.s3.sandboxEndpoint).port), '127.0.0.1', () => socket.end(bytes));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  }
+
+  it('answers malformed requests and queries with a 4xx and keeps serving presigned URLs', async () => {
+    const client = new S3Client({ endpoint: fixture.stack.s3.sandboxEndpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const signed = new URL(await getSignedUrl(client, new GetObjectCommand({ Bucket: fixture.stack.s3.bucket, Key: 'dependency-cache/nobody/none.tar.zst' }), { expiresIn: 60 }));
+    client.destroy();
+
+    const garbage = await rawToGate('\x16\x03\x01 not http at all\r\n\r\n');
+    const brokenEscape = await toGate(`/${fixture.stack.s3.bucket}/dependency-cache/x?X-Amz-Algorithm=%E0%A4%A`);
+    const traversal = await toGate(`/${fixture.stack.s3.bucket}/dependency-cache/../deployments/x`);
+    const valid = await toGate(`${signed.pathname}${signed.search}`);
+
+    expect(garbage).toMatch(/^HTTP\/1.1 400/);
+    expect(brokenEscape).toBe(403);
+    expect(traversal).toBe(403);
+    // Signed and let through: s3rver answers that the key does not exist.
+    expect(valid).toBe(404);
   });
 });

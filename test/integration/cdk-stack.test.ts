@@ -135,7 +135,7 @@ describe('Lambda functions', () => {
 describe('the staging bucket', () => {
   const bucket = resources[synthesized.logicalIds.stagingBucket]!;
 
-  it('expires staged files after a day, saved logs after two weeks and blobs after eight days, each by its own prefix', () => {
+  it('expires staged files after a day, saved logs after two weeks, blobs after eight days and dependency cache entries after two weeks, each by its own prefix', () => {
     // Prepare
     const rules = bucket.Properties!.LifecycleConfiguration?.Rules ?? [];
 
@@ -149,6 +149,7 @@ describe('the staging bucket', () => {
       ['deployments/', 1],
       ['logs/', 14],
       ['blobs/', 8],
+      ['dependency-cache/', 14],
     ]);
   });
 
@@ -488,6 +489,24 @@ describe('least privilege', () => {
     expect(readers).toEqual(
       (['apiCreateDeployment', 'apiCompleteDeployment', 'uploadBatch'] as const).map((handler) => roleOfFunction(logicalIdOf(handler))).sort(),
     );
+  });
+
+  it('lets only the start step read and write the dependency cache, within the dependency-cache/ prefix', () => {
+    // Prepare
+    const onCache = (statement: Statement) => JSON.stringify(statement.Resource).includes('dependency-cache/');
+    const rolesWith = (action: string) =>
+      [...new Set(allStatements.filter(({ statement }) => onCache(statement) && actionsOf(statement).includes(action)).map(({ role }) => role))].sort();
+    const listings = allStatements.filter(({ statement }) => actionsOf(statement).includes('s3:ListBucket') && JSON.stringify(statement.Condition ?? {}).includes('dependency-cache/'));
+
+    // Act
+    const writers = rolesWith('s3:PutObject');
+    const readers = rolesWith('s3:GetObject');
+
+    // Assert
+    expect(writers).toEqual([roleOfFunction(logicalIdOf('start'))]);
+    expect(readers).toEqual([roleOfFunction(logicalIdOf('start'))]);
+    expect(listings.map(({ role }) => role)).toEqual([roleOfFunction(logicalIdOf('start'))]);
+    expect(listings.map(({ statement }) => statement.Condition)).toEqual([{ StringLike: { 's3:prefix': ['dependency-cache/*'] } }]);
   });
 
   it('grants no Scan or BatchWriteItem on the deployments table (no handler calls them)', () => {

@@ -28,7 +28,7 @@ import { expectNoLeaks } from '../support/no-leak-invariant.ts';
 import { projectFiles } from '../support/project-files.ts';
 
 let fixture: StackFixture;
-let working: DeploymentDependencies & { bookkeeping: DynamoDbSweepBookkeeping };
+let working: Omit<DeploymentDependencies, 'dependencyCache'> & { bookkeeping: DynamoDbSweepBookkeeping };
 
 beforeAll(async () => {
   fixture = await startStackFixture({ environment: { SWEEP_ORPHAN_GRACE_SECONDS: '0' } });
@@ -52,7 +52,7 @@ afterAll(async () => {
 });
 
 /** The ports of a process that dies at its `callNumber`-th port call (1-based) and stays dead. */
-function dyingAt(callNumber: number): { dependencies: DeploymentDependencies; calls: string[] } {
+function dyingAt(callNumber: number): { dependencies: Omit<DeploymentDependencies, 'dependencyCache'>; calls: string[] } {
   const calls: string[] = [];
   const wrap = <Port extends object>(name: string, port: Port): Port =>
     new Proxy(port, {

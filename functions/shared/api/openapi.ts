@@ -93,8 +93,32 @@ export function openApiDocument(): JsonSchema {
             plan: { oneOf: [{ $ref: '#/components/schemas/BuildPlan' }, { type: 'null' }] },
             healthyPath: { type: ['string', 'null'], description: 'The path that answered the health check: the health path, or / when that answered 404' },
             upload: { description: 'A manifest deployment\'s transfer (with parts and URLs only in the POST answer)', oneOf: [{ $ref: '#/components/schemas/Upload' }, { type: 'null' }] },
+            dependencies: {
+              description: 'How the dependencies got into the sandbox (set by the start step; null before it, or when the plan installs nothing)',
+              oneOf: [{ $ref: '#/components/schemas/Dependencies' }, { type: 'null' }],
+            },
             timestamps: { type: 'object', additionalProperties: { type: 'string' } },
             callbackUrl: { type: ['string', 'null'], description: 'Where each status change is POSTed as a signed webhook' },
+          },
+        },
+        Dependencies: {
+          type: 'object',
+          description:
+            'The dependency cache: per owner, keyed by the lockfile, the package manager and its release, the install command, the sandbox\'s Node major and architecture. ' +
+            'A key seen before restores node_modules instead of installing; a redeploy into a live sandbox with the same key keeps them.',
+          properties: {
+            key: { type: ['string', 'null'], description: 'SHA-256 (hex) of the cache key\'s inputs; null when the install is not cached' },
+            source: { type: 'string', enum: ['cache', 'installed', 'kept-from-previous-deployment'] },
+            cache: {
+              type: 'string',
+              enum: ['hit', 'miss', 'unreadable', 'kept', 'off'],
+              description: 'hit: restored; miss: installed, none stored yet; unreadable: an archive could not be restored, so installed; kept: a redeploy kept them; off: not cached (message says why)',
+            },
+            message: { type: 'string', description: 'As the install log says it, e.g. "dependencies restored from cache (...)"' },
+            lockfile: { type: 'string' },
+            archive: { type: 'object', properties: { format: { type: 'string', enum: ['tar.zst', 'tar.gz'] }, bytes: { type: 'integer' } } },
+            saving: { type: 'boolean', description: 'An archive of this install is being saved in the background' },
+            durationMs: { type: 'integer' },
           },
         },
         Sandbox: {

@@ -1,5 +1,5 @@
 import type { SandboxProvider } from '../sandbox/sandbox-provider.ts';
-import type { DeploymentRepository, FileStaging, LogArchive, QuotaStore, SandboxOwnership, Workflows } from './ports.ts';
+import type { DependencyCache, DeploymentRepository, FileStaging, LogArchive, QuotaStore, SandboxOwnership, Workflows } from './ports.ts';
 
 /** Everything deployment code talks to, handed in by the composition root. */
 export interface DeploymentDependencies {
@@ -10,6 +10,7 @@ export interface DeploymentDependencies {
   logArchive: LogArchive;
   ownership: SandboxOwnership;
   quotas: QuotaStore;
+  dependencyCache: DependencyCache;
   now?: () => Date;
 }
 

@@ -27,6 +27,8 @@ export function deploymentView(deployment: Deployment) {
     callbackUrl: deployment.callbackUrl ?? null,
     /** A manifest deployment's transfer (null for inline contents). */
     upload: deployment.upload ?? null,
+    /** How the dependencies got into the sandbox: restored from cache, installed, or kept (null until the start step, or with nothing to install). */
+    dependencies: deployment.dependencies ?? null,
     timestamps: { createdAt: deployment.createdAt, updatedAt: deployment.updatedAt, ...deployment.timestamps },
     links: { self },
   };

@@ -1,5 +1,6 @@
 import type { DeploymentStatus, DeploymentStep, EndStatus } from './deployment-status.ts';
 import type { BuildPlan } from './build-plan/build-plan.ts';
+import type { DependencyArchiveFormat } from './dependency-cache/archive-format.ts';
 
 /** Why a deployment failed: the step, the error's stable name and a readable message. */
 export interface DeploymentFailure {
@@ -40,6 +41,31 @@ export interface UploadSummary {
   incremental?: boolean;
 }
 
+/**
+ * How a deployment's dependencies got into its sandbox (set by the start step): restored from
+ * the owner's dependency cache, installed, or kept from the previous deployment of a redeploy.
+ */
+export interface DependencyOutcome {
+  /** The cache key (sha256 hex) of this install, or null when the install is not cached. */
+  key: string | null;
+  source: 'cache' | 'installed' | 'kept-from-previous-deployment';
+  /**
+   * hit: restored from an archive; miss: none stored yet; unreadable: an archive could not be
+   * restored, so they were installed; kept: a redeploy's sandbox already had them; off: not cached.
+   */
+  cache: 'hit' | 'miss' | 'unreadable' | 'kept' | 'off';
+  /** What happened, as the logs say it (e.g. "dependencies restored from cache ..."). */
+  message: string;
+  /** The lockfile the key covers. */
+  lockfile?: string;
+  /** The archive restored or being saved. */
+  archive?: { format: DependencyArchiveFormat; bytes?: number };
+  /** True when an archive of this install is being saved in the background. */
+  saving?: boolean;
+  /** How long the restore (or the install) took. */
+  durationMs?: number;
+}
+
 /** One record per deployment, with its sandbox. */
 export interface Deployment {
   deploymentId: string;
@@ -77,6 +103,8 @@ export interface Deployment {
   sandboxCreatedAt?: string;
   /** A manifest deployment (absent for inline contents). */
   upload?: UploadSummary;
+  /** How its dependencies got into the sandbox (set by the start step when the plan installs). */
+  dependencies?: DependencyOutcome;
   /** Set on a deployment whose sandbox a later redeploy took over. */
   replacedBy?: string;
   error?: DeploymentFailure;

@@ -3,6 +3,7 @@
  * with DynamoDB, S3 and Step Functions.
  */
 import type { Deployment } from './deployment.ts';
+import type { DependencyArchiveFormat } from './dependency-cache/archive-format.ts';
 import type { DeploymentStatus } from './deployment-status.ts';
 import type { LogEntry } from './logs/log-entry.ts';
 import type { QuotaLimits, SlotQuota } from './quotas/quota-limits.ts';
@@ -30,6 +31,8 @@ export type TransitionChanges = Partial<
     // Set when a manifest deployment's upload completes.
     | 'reusedFrom'
     | 'upload'
+    // Set by the start step: how the dependencies got into the sandbox.
+    | 'dependencies'
     | 'filesTotal'
     | 'batchesTotal'
   >
@@ -158,6 +161,24 @@ export interface FileStaging {
   putManifest(manifest: DeploymentManifest): Promise<void>;
   getManifest(deploymentId: string): Promise<DeploymentManifest>;
   deleteAll(deploymentId: string): Promise<void>;
+}
+
+/** One stored archive of an owner's installed dependencies. */
+export interface DependencyCacheEntry {
+  bytes: number;
+}
+
+/**
+ * Installed dependencies (node_modules) kept per owner and cache key. The sandbox moves the
+ * archive itself through presigned URLs: the caller never holds its bytes.
+ */
+export interface DependencyCache {
+  /** The owner's entry for `key`, or undefined when there is none. */
+  find(owner: string, key: string, format: DependencyArchiveFormat): Promise<DependencyCacheEntry | undefined>;
+  /** A URL the sandbox GETs the archive from, valid for `expiresInSeconds`. */
+  restoreUrl(owner: string, key: string, format: DependencyArchiveFormat, expiresInSeconds: number): Promise<string>;
+  /** A URL the sandbox PUTs the archive to, valid for `expiresInSeconds`. */
+  saveUrl(owner: string, key: string, format: DependencyArchiveFormat, expiresInSeconds: number): Promise<string>;
 }
 
 export type ExecutionState = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE' | 'NOT_FOUND';

@@ -8,7 +8,7 @@ import type { Deployment } from './deployment.ts';
 export type RunPhase = BuildPlan['env'][number]['phases'][number];
 
 /** The part of a build plan the start step runs. */
-export type RunnablePlan = Pick<BuildPlan, 'install' | 'build' | 'start' | 'env' | 'providedFiles'>;
+export type RunnablePlan = Pick<BuildPlan, 'install' | 'build' | 'start' | 'env' | 'providedFiles' | 'packageManager'>;
 
 export function runnablePlan(deployment: Pick<Deployment, 'options' | 'plan'>): RunnablePlan {
   if (deployment.plan) return deployment.plan;

@@ -2,11 +2,13 @@
  * Every port of the deployment domain as an in-memory fake, wired to one clock and one journal:
  * what a saga step, the API's domain code or the sweep is handed in a unit test.
  */
+import type { DeploymentDependencies } from '../../../functions/shared/deployments/dependencies.ts';
 import type { SweepDependencies } from '../../../functions/shared/deployments/sweep/run-sweep.ts';
 import { CallJournal } from './call-journal.ts';
 import { FakeClock } from './fake-clock.ts';
 import { FakeSandboxProvider } from './fake-sandbox-provider.ts';
 import { FakeWorkflows } from './fake-workflows.ts';
+import { MemoryDependencyCache } from './memory-dependency-cache.ts';
 import { MemoryDeploymentRepository } from './memory-deployment-repository.ts';
 import { MemoryFileStaging } from './memory-file-staging.ts';
 import { MemoryLogArchive } from './memory-log-archive.ts';
@@ -25,8 +27,9 @@ export interface FakePorts {
   workflows: FakeWorkflows;
   sandboxes: FakeSandboxProvider;
   logArchive: MemoryLogArchive;
+  dependencyCache: MemoryDependencyCache;
   /** All of the above as the domain code takes them (the clock as `now`). */
-  dependencies: SweepDependencies;
+  dependencies: SweepDependencies & DeploymentDependencies;
 }
 
 export interface FakePortsOptions {
@@ -47,6 +50,7 @@ export function createFakePorts(options: FakePortsOptions = {}): FakePorts {
   const workflows = new FakeWorkflows(shared);
   const sandboxes = new FakeSandboxProvider({ ...shared, now: clock.now });
   const logArchive = new MemoryLogArchive(shared);
+  const dependencyCache = new MemoryDependencyCache(shared);
   return {
     clock,
     journal,
@@ -58,6 +62,7 @@ export function createFakePorts(options: FakePortsOptions = {}): FakePorts {
     workflows,
     sandboxes,
     logArchive,
-    dependencies: { deployments, bookkeeping, ownership, quotas, staging, workflows, sandboxes, logArchive, now: clock.now },
+    dependencyCache,
+    dependencies: { deployments, bookkeeping, ownership, quotas, staging, workflows, sandboxes, logArchive, dependencyCache, now: clock.now },
   };
 }

@@ -35,6 +35,8 @@ export class FakeSandbox {
   readonly processes = new Map<number, FakeProcess>();
   /** The memory cgroup's counters, as the sandbox reports them. */
   readonly memory: { oomKills: number; limitBytes?: number } = { oomKills: 0 };
+  /** What the sandbox's own tools report (the dependency probe reads them). */
+  readonly toolchain: { node: string; arch: string; npm?: string; zstd: boolean } = { node: 'v20.20.2', arch: 'x86_64', npm: '11.19.1', zstd: true };
   readonly commands = new CommandRules<RunResponder>();
   readonly programs = new CommandRules<ProgramBehaviour>();
   readonly #now: () => Date;

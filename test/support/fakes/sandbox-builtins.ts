@@ -6,16 +6,25 @@
  * - the listening-ports script (listening-ports.ts): /proc/net/tcp rows and socket holders for
  *   every port a live process listens on;
  * - the log collection script (log-sources.ts): one block per log file of the layout it names;
- * - the redeploy's "empty the app directory except node_modules".
+ * - the redeploy's "empty the app directory except node_modules";
+ * - the dependency probe (dependency-probe.ts): the toolchain, the lockfile's and config files'
+ *   SHA-256, the key node_modules is marked with, a save still running, package.json; and the
+ *   stop of that save (a kill of its process group).
  * Anything else is not a built-in (the sandbox answers exit 0 and no output).
  */
 import { LISTENING_PORTS_SCRIPT } from '../../../functions/shared/deployments/listening-ports.ts';
 import { LINE_MARKER, SOURCE_HEADER } from '../../../functions/shared/deployments/logs/log-sources.ts';
 import { APP_STDERR_LOG, APP_STDOUT_LOG, BUILD_LOG, INSTALL_LOG } from '../../../functions/shared/deployments/app-layout.ts';
 import type { CommandResult } from '../../../functions/shared/sandbox/sandbox-provider.ts';
+import { APP_DIR } from '../../../functions/shared/deployments/app-layout.ts';
+import { DEPENDENCIES_MARKER, INSTALL_CONFIG_FILES, SAVE_SIGNATURE } from '../../../functions/shared/deployments/dependency-cache/dependency-probe.ts';
+import { createHash } from 'node:crypto';
 import type { FakeSandbox } from './fake-sandbox.ts';
 
 const DIAGNOSTICS_SECTION = '@@coderunner-section';
+const STOP_PROCESS_GROUP = /^kill -TERM -- -(\d+) 2>\/dev\/null; true$/;
+/** The probe's lockfile loop names the candidates. */
+const DEPENDENCY_PROBE = /echo "node=\$\(node --version[\s\S]*?for cr_f in ((?:'[^']+' ?)+); do if \[ -f "\$cr_f" \]; then echo "lockfile=/;
 const TAIL_BYTES = 64 * 1024;
 const CLEAR_APP_DIR = /find (\S+) -mindepth 1 -maxdepth 1 ! -name node_modules -exec rm -rf \{\} \+/;
 const LOG_FILES: readonly { kind: string; path: string }[] = [
@@ -29,6 +38,13 @@ export function builtinAnswer(sandbox: FakeSandbox, command: string): CommandRes
   if (command === LISTENING_PORTS_SCRIPT) return ok(listeningPorts(sandbox));
   if (command.includes(`echo '${DIAGNOSTICS_SECTION} `)) return ok(diagnostics(sandbox, command));
   if (command.includes(`CR_HEADER='${SOURCE_HEADER}'`)) return ok(logBlocks(sandbox, command));
+  const probe = DEPENDENCY_PROBE.exec(command);
+  if (probe) return ok(dependencyProbe(sandbox, [...probe[1]!.matchAll(/'([^']+)'/g)].map((match) => match[1]!)));
+  const stop = STOP_PROCESS_GROUP.exec(command);
+  if (stop) {
+    sandbox.processes.get(Number(stop[1]))?.exit();
+    return ok('');
+  }
   const clear = CLEAR_APP_DIR.exec(command);
   if (clear) {
     clearDirectory(sandbox, clear[1]!);
@@ -101,4 +117,21 @@ function clearDirectory(sandbox: FakeSandbox, dir: string): void {
   for (const path of sandbox.filesUnder(dir)) {
     if (!path.startsWith(`${dir}/node_modules/`)) sandbox.deleteFile(path);
   }
+}
+
+function dependencyProbe(sandbox: FakeSandbox, lockfiles: readonly string[]): string {
+  const { node, arch, npm, zstd } = sandbox.toolchain;
+  const file = (name: string) => sandbox.files.get(`${APP_DIR}/${name}`)?.content;
+  const sha = (content: Uint8Array) => createHash('sha256').update(content).digest('hex');
+  const lines = [`node=${node}`, `arch=${arch}`, ...(npm ? [`npm=${npm}`] : []), ...(zstd ? ['zstd=yes'] : [])];
+  const lockfile = lockfiles.find((name) => file(name));
+  if (lockfile) lines.push(`lockfile=${lockfile} ${sha(file(lockfile)!)}`);
+  for (const name of INSTALL_CONFIG_FILES) if (file(name)) lines.push(`config=${name} ${sha(file(name)!)}`);
+  const marker = file(DEPENDENCIES_MARKER);
+  if (marker) lines.push(`installed=${new TextDecoder().decode(marker).slice(0, 64)}`);
+  const saving = [...sandbox.processes.values()].find((process) => process.command.includes(SAVE_SIGNATURE));
+  if (saving) lines.push(`saving=${saving.pid}`);
+  const manifest = file('package.json');
+  if (manifest) lines.push('@@coderunner-package.json', new TextDecoder().decode(manifest));
+  return `${lines.join('\n')}\n`;
 }

@@ -22,7 +22,8 @@ import { releaseQuotaSlots } from '../quotas/deployment-quotas.ts';
 import { DEFAULT_SWEEP_OPTIONS, type SweepOptions } from './sweep-options.ts';
 import { emptyCounts, SWEEP_PHASES, totalsOf, type PhaseCounts, type SweepPhase, type SweepReport } from './sweep-report.ts';
 
-export interface SweepDependencies extends DeploymentDependencies {
+/** The sweep never installs anything: every port but the dependency cache. */
+export interface SweepDependencies extends Omit<DeploymentDependencies, 'dependencyCache'> {
   bookkeeping: SweepBookkeeping;
   /** Receives each failure the sweep absorbed (it goes on with the next item). */
   onError?: (phase: SweepPhase, error: unknown, subject: string) => void;
