@@ -20,7 +20,7 @@ import type {
 import { DEPLOYMENTS_TABLE_KEYS, ownerKey, ownerProjectKey, primaryKey } from './deployments-table-keys.ts';
 import { decodeToken, encodeToken } from './dynamodb-page-token.ts';
 import { UpdateBuilder } from './dynamodb-update-builder.ts';
-import type { DynamoDbTableOptions } from './dynamodb-table-options.ts';
+import { documentClientOf, type DynamoDbTableOptions } from './dynamodb-table-options.ts';
 
 
 /** Present only while a sandbox may be alive: the active-by-expiry index is sparse. */
@@ -43,7 +43,7 @@ export class DynamoDbDeploymentRepository implements DeploymentRepository {
   readonly #now: () => Date;
 
   constructor(options: DynamoDbTableOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#documents = documentClientOf(options.client);
     this.#tableName = options.tableName;
     this.#now = options.now ?? (() => new Date());
   }

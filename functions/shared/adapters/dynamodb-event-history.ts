@@ -5,6 +5,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClientOf } from './dynamodb-table-options.ts';
 import { DEPLOYMENT_STATUSES } from '../deployments/deployment-status.ts';
 import type { DeploymentEvent } from '../deployments/events/deployment-event.ts';
 import type { DeploymentEventHistory } from '../deployments/events/ports.ts';
@@ -27,7 +28,7 @@ export class DynamoDbEventHistory implements DeploymentEventHistory {
   readonly #now: () => Date;
 
   constructor(options: DynamoDbEventHistoryOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#documents = documentClientOf(options.client);
     this.#tableName = options.tableName;
     this.#retentionSeconds = (options.retentionDays ?? EVENT_HISTORY_DAYS) * 24 * 3600;
     this.#now = options.now ?? (() => new Date());

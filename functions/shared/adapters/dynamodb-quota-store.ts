@@ -9,6 +9,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClientOf } from './dynamodb-table-options.ts';
 import type { HeldSlot, QuotaStore } from '../deployments/ports.ts';
 import type { QuotaLimits, SlotQuota } from '../deployments/quotas/quota-limits.ts';
 
@@ -28,7 +29,7 @@ export class DynamoDbQuotaStore implements QuotaStore {
   readonly #now: () => Date;
 
   constructor(options: DynamoDbQuotaStoreOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#documents = documentClientOf(options.client);
     this.#tableName = options.tableName;
     this.#now = options.now ?? (() => new Date());
   }

@@ -7,7 +7,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { SandboxOwnership } from '../deployments/ports.ts';
 import { ownershipKey } from './deployments-table-keys.ts';
-import type { DynamoDbTableOptions } from './dynamodb-table-options.ts';
+import { documentClientOf, type DynamoDbTableOptions } from './dynamodb-table-options.ts';
 
 /** Ownership items outlive their sandbox by this much (for the sweep and for support), then expire. */
 const OWNERSHIP_RETENTION_SECONDS = 7 * 24 * 3600;
@@ -17,7 +17,7 @@ export class DynamoDbSandboxOwnership implements SandboxOwnership {
   readonly #tableName: string;
 
   constructor(options: DynamoDbTableOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#documents = documentClientOf(options.client);
     this.#tableName = options.tableName;
   }
 

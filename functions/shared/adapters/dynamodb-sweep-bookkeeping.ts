@@ -5,7 +5,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SweepBookkeeping } from '../deployments/ports.ts';
-import type { DynamoDbTableOptions } from './dynamodb-table-options.ts';
+import { documentClientOf, type DynamoDbTableOptions } from './dynamodb-table-options.ts';
 
 export class DynamoDbSweepBookkeeping implements SweepBookkeeping {
   readonly #documents: DynamoDBDocumentClient;
@@ -13,7 +13,7 @@ export class DynamoDbSweepBookkeeping implements SweepBookkeeping {
   readonly #now: () => Date;
 
   constructor(options: DynamoDbTableOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#documents = documentClientOf(options.client);
     this.#tableName = options.tableName;
     this.#now = options.now ?? (() => new Date());
   }

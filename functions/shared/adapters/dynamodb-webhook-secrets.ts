@@ -5,6 +5,7 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClientOf } from './dynamodb-table-options.ts';
 import type { WebhookSecret, WebhookSecrets } from '../webhooks/webhook-secret.ts';
 
 /** The table's partition key; the CDK stack declares the same. */
@@ -20,7 +21,7 @@ export class DynamoDbWebhookSecrets implements WebhookSecrets {
   readonly #tableName: string;
 
   constructor(options: DynamoDbWebhookSecretsOptions) {
-    this.#documents = DynamoDBDocumentClient.from(options.client, { marshallOptions: { removeUndefinedValues: true } });
+    this.#documents = documentClientOf(options.client);
     this.#tableName = options.tableName;
   }
 

@@ -19,7 +19,7 @@
  * Records go in and out as copies, as they would through DynamoDB.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { InvalidPageTokenError } from '../../../functions/shared/adapters/dynamodb-page-token.ts';
+import { decodeToken, encodeToken } from '../../../functions/shared/adapters/dynamodb-page-token.ts';
 import type { Deployment } from '../../../functions/shared/deployments/deployment.ts';
 import { IN_FLIGHT_STATUSES, isLegalTransition, isTerminal, legalPredecessors, type DeploymentStatus } from '../../../functions/shared/deployments/deployment-status.ts';
 import { DeploymentNotFoundError, IllegalTransitionError } from '../../../functions/shared/deployments/errors.ts';
@@ -158,7 +158,7 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
       const items: Deployment[] = [];
       let nextToken = options.nextToken;
       for (let pages = 0; pages < MAX_FILTERED_PAGES && items.length < limit; pages++) {
-        const page = readPage(rows, decodeToken(nextToken, { [partitionKey]: partition }), limit - items.length, 'descending', sortKey);
+        const page = readPage(rows, pageStart(nextToken, { [partitionKey]: partition }), limit - items.length, 'descending', sortKey);
         items.push(...page.items.filter((record) => statuses.length === 0 || statuses.includes(record.status)));
         nextToken = page.nextToken;
         if (!nextToken) break;
@@ -172,7 +172,7 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
       const partition = ownerKey(userId);
       const rows = this.#rows((item) => item.activePartition && item.record.userId === userId, 'activeOwner', 'gsi1sk', 'descending', partition);
       // One read page, filtered after it was read (as a DynamoDB FilterExpression is).
-      const page = readPage(rows, decodeToken(options.nextToken, { activeOwner: partition }), options.limit ?? 50, 'descending', 'gsi1sk');
+      const page = readPage(rows, pageStart(options.nextToken, { activeOwner: partition }), options.limit ?? 50, 'descending', 'gsi1sk');
       const items = page.items.filter((record) => options.projectId === undefined || record.projectId === options.projectId);
       return { items, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
     });
@@ -207,7 +207,7 @@ export class MemoryDeploymentRepository implements DeploymentRepository {
       .filter((row): row is { item: Item; value: string } => row.value !== undefined && row.value < cutoff)
       .map(({ item, value }) => ({ record: item.record, key: { ...primaryKey(item.record.deploymentId), [partitionKey]: partition, [sortKey]: value } }))
       .sort((a, b) => compareRows(a.key, b.key, sortKey));
-    return readPage(rows, decodeToken(options.nextToken, { [partitionKey]: partition }), limit, 'ascending', sortKey);
+    return readPage(rows, pageStart(options.nextToken, { [partitionKey]: partition }), limit, 'ascending', sortKey);
   }
 
   #rows(belongs: (item: Item) => boolean, partitionKey: string, sortKey: string, order: 'ascending' | 'descending', partition?: string): Row[] {
@@ -292,32 +292,16 @@ function ownerProjectKey(userId: string, projectId: string): string {
   return `USER#${userId}#PROJECT#${projectId}`;
 }
 
+/** Where a page starts: the adapter's own token check, so a token is refused here exactly as there. */
+function pageStart(token: string | undefined, partition: IndexKey): IndexKey | undefined {
+  return decodeToken(token, partition) as IndexKey | undefined;
+}
+
 function indexKeysOf({ record }: Item): IndexKey {
   const sortKey = `${record.createdAt}#${record.deploymentId}`;
   return { gsi1pk: ownerKey(record.userId), gsi1sk: sortKey, gsi2pk: ownerProjectKey(record.userId, record.projectId), gsi2sk: sortKey };
 }
 
-function encodeToken(key: IndexKey): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/** The adapter's check: a token must decode to a key of the same index partition. */
-function decodeToken(token: string | undefined, partition: IndexKey): IndexKey | undefined {
-  if (!token) return undefined;
-  let key: unknown;
-  try {
-    key = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw new InvalidPageTokenError();
-  }
-  const valid =
-    typeof key === 'object' &&
-    key !== null &&
-    typeof (key as Record<string, unknown>).pk === 'string' &&
-    Object.entries(partition).every(([name, value]) => (key as Record<string, unknown>)[name] === value);
-  if (!valid) throw new InvalidPageTokenError();
-  return key as IndexKey;
-}
 
 /** What a round trip through DynamoDB leaves of a value: no undefined attributes, no shared objects. */
 function copy<T>(value: T): T {
