@@ -2,7 +2,7 @@
  * DynamoDB on this machine: dynalite in-process (in memory, or on disk under a directory), with
  * the tables created from their definitions in the synthesized template.
  */
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, waitUntilTableExists, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { createRequire } from 'node:module';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
@@ -65,4 +65,7 @@ export async function ensureTable(client: DynamoDBClient, input: CreateTableComm
   } catch (error) {
     if ((error as Error).name !== 'ResourceInUseException') throw error;
   }
+  // A new table is CREATING until a timer of dynalite's makes it ACTIVE (even with createTableMs 0):
+  // a write before that, on a busy machine, fails with ResourceNotFoundException.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.5 }, { TableName: input.TableName });
 }
