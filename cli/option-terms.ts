@@ -11,10 +11,9 @@ export const OPTION_FLAGS: Readonly<Record<string, string>> = {
   'options.env': '--env',
   'options.healthPath': '--health-path',
   'options.timeoutSeconds': '--timeout',
-  reuse: '--reuse',
 };
 
-const API_OPTION = /\boptions\.(?:port|startCommand|installCommand|buildCommand|env|healthPath|timeoutSeconds)\b/g;
+const API_OPTION = new RegExp(`\\b(?:${Object.keys(OPTION_FLAGS).map((name) => name.replace('.', '\\.')).join('|')})\\b`, 'g');
 
 /** One variable of the env: `options.env.NAME` is `--env NAME`. */
 const ENV_VARIABLE = /\boptions\.env\.(\w+)/g;

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { TERMINAL_STATUSES, type DeploymentStatus } from '../../functions/shared/deployments/deployment-status.ts';
 import { AgentSphereProvider } from '../../functions/shared/sandbox/agentsphere/index.ts';
 import { startLocalStack } from '../../infra/local/local-stack.ts';
 import { loadSynthesizedStack } from '../../infra/local/synthesized-stack.ts';
@@ -29,7 +30,7 @@ const concurrent = Number(values.concurrent);
  */
 const settled = new Map<string, string>();
 const waiting = new Map<string, (status: string) => void>();
-const SETTLED = new Set(['RUNNING', 'FAILED', 'TERMINATED', 'EXPIRED', 'LOST']);
+const SETTLED = new Set<string>(['RUNNING', ...TERMINAL_STATUSES]);
 
 const stack = await startLocalStack({
   synthesized: await loadSynthesizedStack(),
@@ -75,7 +76,7 @@ async function whenEnded(deploymentId: string): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     const view = (await (await fetch(`${stack.apiUrl}/deployments/${deploymentId}`, { headers })).json()) as { status: string };
-    if (['FAILED', 'TERMINATED', 'EXPIRED', 'LOST'].includes(view.status)) return;
+    if (TERMINAL_STATUSES.has(view.status as DeploymentStatus)) return;
     await sleep(100);
   }
 }
